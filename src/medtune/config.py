@@ -1,0 +1,176 @@
+"""The study file: typed, strict, every problem reported at once with its key.
+
+A study is tasks x one model x methods (SFT, then DPO on the best SFT model), with the sweep
+grids, step budgets, evaluation mode and statistics. Unknown keys and wrong types are errors
+(``extra="forbid"``), never silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from medtune.errors import UserError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SyntheticData(Strict):
+    n: int = Field(gt=0, description="examples to generate (seeded by the study seed)")
+    seed: int | None = None
+
+
+class DataSource(Strict):
+    path: str | None = None
+    synthetic: SyntheticData | None = None
+
+    @model_validator(mode="after")
+    def one_source(self) -> DataSource:
+        if (self.path is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of `path` (a JSONL/CSV file) or `synthetic`")
+        return self
+
+
+class Sizes(Strict):
+    train: int = Field(gt=0)
+    eval: int = Field(ge=0)
+    dev: int = Field(ge=0)
+    test: int = Field(gt=0)
+
+
+class TaskEntry(Strict):
+    task: str
+    data: DataSource
+    sizes: Sizes | None = None  # None: the data file's own `split` fields are used
+    rejected: Literal["wrong_label"] = "wrong_label"
+
+
+class Lora(Strict):
+    r: int = Field(16, gt=0)
+    alpha: int = Field(32, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: str | list[str] = "all-linear"
+
+
+class Training(Strict):
+    lora: Lora | None = Field(default_factory=Lora, description="null for full fine-tuning")
+    batch_size: int = Field(8, gt=0)
+    grad_accum: int = Field(1, gt=0)
+    max_length: int = Field(512, gt=8)
+    pack_tokens: int = Field(1024, gt=8)
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    schedule: Literal["constant", "linear", "cosine"] = "constant"
+    warmup_steps: int = Field(0, ge=0)
+
+
+class Sft(Strict):
+    learning_rates: list[float] = Field(min_length=1)
+    steps: int = Field(gt=0)
+    eval_every: int = Field(10, gt=0)
+
+
+class Dpo(Strict):
+    enabled: bool = True
+    learning_rates: list[float] = Field(min_length=1)
+    betas: list[float] = Field([0.1], min_length=1)
+    steps: int = Field(gt=0)
+    eval_every: int = Field(10, gt=0)
+
+
+class Evaluation(Strict):
+    mode: Literal["likelihood", "generate"] = "likelihood"
+    max_new_tokens: int = Field(32, gt=0)
+
+
+class Statistics(Strict):
+    alpha: float = Field(0.05, gt=0, lt=1)
+    correction: Literal["bonferroni", "holm"] = "bonferroni"
+    bootstrap: int = Field(1000, ge=100)
+
+
+class Study(Strict):
+    name: str
+    seed: int = 0
+    model: str
+    tasks: list[TaskEntry] = Field(min_length=1)
+    training: Training = Field(default_factory=Training)
+    sft: Sft
+    dpo: Dpo
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    statistics: Statistics = Field(default_factory=Statistics)
+
+    @model_validator(mode="after")
+    def known_tasks(self) -> Study:
+        from medtune.tasks import task_names
+
+        known = task_names()
+        bad = [t.task for t in self.tasks if t.task not in known]
+        if bad:
+            raise ValueError(f"unknown task(s) {bad}; known tasks: {', '.join(known)}")
+        names = [t.task for t in self.tasks]
+        if len(set(names)) != len(names):
+            raise ValueError("a task is listed twice")
+        return self
+
+
+def _format_errors(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling against examples/quick.yaml)"
+        problems.append(f"{key}: {msg}")
+    return problems
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``key.sub=value`` strings (value parsed as YAML) applied onto the raw study dict."""
+    for item in overrides:
+        if "=" not in item:
+            raise UserError(f"override {item!r} is not KEY=VALUE (e.g. sft.steps=20)")
+        key, value = item.split("=", 1)
+        node = raw
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise UserError(f"override {item!r}: {p} is not a section")
+        node[parts[-1]] = yaml.safe_load(value)
+    return raw
+
+
+def parse_study(raw: Any, source: str) -> Study:
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: a study file is a YAML mapping (name, model, tasks, sft, dpo, ...)")
+    try:
+        return Study.model_validate(raw)
+    except ValidationError as err:
+        problems = _format_errors(err)
+        raise UserError(f"{source}: {len(problems)} problem(s) in the study file", problems) from None
+
+
+def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such study file; check the path (examples/quick.yaml is one)") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise UserError(f"{where}: not valid YAML ({getattr(err, 'problem', err)}); fix the syntax there") from None
+    raw = apply_overrides(raw or {}, overrides or [])
+    return parse_study(raw, str(path))
+
+
+def dump_study(study: Study) -> str:
+    """The resolved study (defaults filled in) as YAML, written into the study directory."""
+    return yaml.safe_dump(study.model_dump(mode="json"), sort_keys=False)

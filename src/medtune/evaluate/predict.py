@@ -1,0 +1,94 @@
+"""Predictions for a classification task: by label log-likelihood, or by generation + parsing.
+
+Label log-likelihood (the default): each allowed answer is scored as a completion of the
+prompt (summed log-probs of its tokens, end-of-turn marker included, nats) and the best one is
+the prediction. All answers of one example share one prompt computation (packing.py). Summed,
+not length-normalised, log-probs: this is the likelihood of the whole answer, which is what a
+greedy decoder would be choosing between.
+
+Generation: greedy decoding, then ``task.parse``; an answer that cannot be read is a parse
+failure (prediction None), reported as a rate and counted as wrong, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from medtune.data.records import Example
+from medtune.tasks.base import Label, Task
+from medtune.train.batching import make_groups
+from medtune.train.loop import sequence_logprobs
+
+
+@dataclass
+class Prediction:
+    example_id: str
+    label: Label | None  # None: the generated answer could not be parsed
+    text: str  # the answer text chosen or generated
+    scores: list[float] | None = None  # per candidate, label log-likelihood mode only
+
+
+def predict_by_likelihood(
+    model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int
+) -> list[Prediction]:
+    candidates = task.candidates()
+    answers = [a for _, a in candidates]
+    groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
+    scores = sequence_logprobs(model, groups, pack_tokens).view(len(examples), len(candidates))
+    best = scores.argmax(dim=1).tolist()
+    return [
+        Prediction(ex.id, candidates[b][0], candidates[b][1], [round(float(s), 4) for s in row])
+        for ex, b, row in zip(examples, best, scores)
+    ]
+
+
+@torch.no_grad()
+def predict_by_generation(
+    model: Any,
+    tokenizer: Any,
+    task: Task,
+    examples: Sequence[Example],
+    max_new_tokens: int = 32,
+    batch_size: int = 8,
+) -> list[Prediction]:
+    from medtune.models.chat import render_prompt
+
+    model.eval()
+    tokenizer.padding_side = "left"  # decoder-only generation continues from the right edge
+    out: list[Prediction] = []
+    for i in range(0, len(examples), batch_size):
+        chunk = examples[i : i + batch_size]
+        texts = [render_prompt(tokenizer, ex.messages(task.system_prompt)) for ex in chunk]
+        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        generated = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            use_cache=True,
+        )
+        for ex, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
+            text = tokenizer.decode(row, skip_special_tokens=True).strip()
+            out.append(Prediction(ex.id, task.parse(text), text))
+    return out
+
+
+def predict(
+    model: Any,
+    tokenizer: Any,
+    task: Task,
+    examples: Sequence[Example],
+    mode: str,
+    max_length: int,
+    pack_tokens: int,
+    max_new_tokens: int = 32,
+) -> list[Prediction]:
+    if mode == "likelihood":
+        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens)
+    if mode == "generate":
+        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens)
+    raise ValueError(f"unknown evaluation mode {mode!r}")

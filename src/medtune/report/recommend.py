@@ -1,0 +1,187 @@
+"""Which variant to deploy for one task, in one sentence a physician can act on.
+
+Reads one `tasks.<task>` entry of results.json (DESIGN.md, Contracts); never re-runs a model.
+Also holds the small readers the figure and the tables share: `format_p`, `endpoint_value`,
+`find_comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+
+VARIANTS = ("base", "sft", "dpo")
+LABELS = {"base": "base", "sft": "SFT", "dpo": "DPO"}
+METRIC_LABELS = {"f1": "F1", "accuracy": "accuracy", "likert": "Likert"}
+
+
+def format_p(p: float | None) -> str:
+    """A p-value the way the paper prints it: p<.001, p=.003, p=.03, p>.99.
+
+    Three decimals below .01, two otherwise; no leading zero. None or NaN gives "p=n/a".
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p=n/a"
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"a p-value must lie in [0, 1], got {p!r}")
+    if p < 0.001:
+        return "p<.001"
+    text = f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+    if text.startswith("1") or p > 0.99:  # .995 rounds to 1.00: still say p>.99
+        return "p>.99"
+    return "p=" + text[1:]
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+def endpoint_value(variant: dict, metric: str, endpoint: str | None) -> tuple[float, list | None]:
+    """(value, 95% CI or None) of `metric` on one endpoint of one variant.
+
+    Uses per_endpoint[endpoint][metric] and [f"{metric}_ci95"] when present, else the variant's
+    primary `value` / `ci95` (a single-endpoint task need not repeat itself per endpoint).
+    """
+    per = (variant.get("per_endpoint") or {}).get(endpoint) if endpoint is not None else None
+    if per and per.get(metric) is not None:
+        return per[metric], per.get(f"{metric}_ci95")
+    return variant["value"], variant.get("ci95")
+
+
+def find_comparison(task: dict, x: str, y: str, endpoint: str | None) -> dict | None:
+    """The comparison between variants x and y (either order) on `endpoint`, or None.
+
+    A comparison without an "endpoint" key matches any endpoint of a single-endpoint task.
+    """
+    single = len(task.get("endpoints") or []) <= 1
+    for c in task.get("comparisons", []):
+        if {c.get("a"), c.get("b")} != {x, y}:
+            continue
+        ep = c.get("endpoint")
+        if ep == endpoint or (ep is None and single):
+            return c
+    return None
+
+
+def _endpoints(task: dict) -> list[str | None]:
+    return list(task.get("endpoints") or [None])
+
+
+def _outcomes(task: dict, lo: str, hi: str) -> list[str]:
+    """Per endpoint: "better" / "worse" when `hi` differs significantly from `lo` in that
+    direction, "same" when not significant, "missing" when no comparison was recorded."""
+    out = []
+    for ep in _endpoints(task):
+        c = find_comparison(task, lo, hi, ep)
+        if c is None:
+            out.append("missing")
+            continue
+        v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
+        v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
+        if not c.get("significant") or v_hi == v_lo:
+            out.append("same")
+        else:
+            out.append("better" if v_hi > v_lo else "worse")
+    return out
+
+
+def beats(task: dict, lo: str, hi: str) -> bool:
+    """True when variant `hi` is significantly better than `lo`: at least one endpoint
+    significantly better (after correction) and none significantly worse."""
+    if lo not in task["variants"] or hi not in task["variants"]:
+        return False
+    outcomes = _outcomes(task, lo, hi)
+    return "better" in outcomes and "worse" not in outcomes
+
+
+def _worse(task: dict, lo: str, hi: str) -> bool:
+    """True when `hi` is significantly worse than `lo` on some endpoint."""
+    if lo not in task["variants"] or hi not in task["variants"]:
+        return False
+    return "worse" in _outcomes(task, lo, hi)
+
+
+def _evidence(task: dict, lo: str, hi: str) -> str:
+    """'F1 0.98 vs 0.63, adjusted p<.001' for hi vs lo; one clause per endpoint."""
+    if lo not in task["variants"] or hi not in task["variants"]:
+        return ""
+    metric = metric_label(task["metric"])
+    multi = len(_endpoints(task)) > 1
+    parts = []
+    for ep in _endpoints(task):
+        v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
+        v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
+        c = find_comparison(task, lo, hi, ep)
+        p = "no test recorded" if c is None else "adjusted " + format_p(c.get("p_adjusted"))
+        name = f"{ep} {metric}" if multi else metric
+        parts.append(f"{name} {v_hi:.2f} vs {v_lo:.2f}, {p}")
+    return "; ".join(parts)
+
+
+def recommend(
+    task_result: dict, alpha_note: str = "", dpo_to_sft: float | None = None
+) -> tuple[str, str]:
+    """(deploy, sentence): which variant to deploy for one task, and why, on one line.
+
+    "X beats Y" means: on at least one endpoint the comparison X vs Y is significant after the
+    multiple-comparison correction (`significant` in the comparison) AND X's metric is higher
+    on that endpoint, and on no endpoint is X significantly lower. Single-endpoint tasks are
+    the one-endpoint case of the same rule. The rule, in order:
+
+    1. DPO, if DPO beats SFT and DPO is not significantly worse than base on any endpoint.
+    2. SFT, if SFT beats base.
+    3. SFT, if DPO beats base but not SFT (and SFT is not significantly worse than base):
+       the two are indistinguishable on this test set and SFT is cheaper to train.
+    4. base otherwise: fine-tuning did not help significantly on this test set.
+    (Without an SFT variant, DPO is deployed when it beats base.)
+
+    A missing variant (e.g. a study without DPO) or a missing comparison never counts as
+    "beats". The sentence names metric values and adjusted p-values. `dpo_to_sft` (DPO compute
+    seconds / SFT compute seconds) is mentioned whenever DPO was run. `alpha_note` (e.g.
+    "p adjusted by Holm over 12 comparisons, alpha .05") is appended after a semicolon.
+    """
+    variants = task_result["variants"]
+    has_sft, has_dpo = "sft" in variants, "dpo" in variants
+
+    def ev(lo: str, hi: str) -> str:
+        return _evidence(task_result, lo, hi)
+
+    cost = ""
+    if has_dpo and dpo_to_sft is not None and math.isfinite(dpo_to_sft):
+        cost = f"DPO cost {dpo_to_sft:.1f}x the compute of SFT"
+
+    def join(*parts: str) -> str:
+        return "; ".join(p for p in (*parts, alpha_note) if p) + "."
+
+    if has_sft and has_dpo and beats(task_result, "sft", "dpo") and not _worse(task_result, "base", "dpo"):
+        return "dpo", join(
+            f"Deploy DPO: it beat SFT significantly ({ev('sft', 'dpo')})",
+            f"compared with base ({ev('base', 'dpo')})",
+            cost,
+        )
+    if has_sft and beats(task_result, "base", "sft"):
+        return "sft", join(
+            f"Deploy SFT: it beat base significantly ({ev('base', 'sft')})",
+            f"DPO did not beat SFT ({ev('sft', 'dpo')})" if has_dpo else "",
+            cost,
+        )
+    if has_sft and has_dpo and beats(task_result, "base", "dpo") and not _worse(task_result, "base", "sft"):
+        return "sft", join(
+            f"Deploy SFT: DPO beat base ({ev('base', 'dpo')}) but not SFT ({ev('sft', 'dpo')}),"
+            " so SFT does as well on this test set and is cheaper to train",
+            f"SFT vs base ({ev('base', 'sft')})",
+            cost,
+        )
+    if not has_sft and has_dpo and beats(task_result, "base", "dpo"):
+        return "dpo", join(
+            f"Deploy DPO: it beat base significantly ({ev('base', 'dpo')}); no SFT variant was run"
+        )
+    if not has_sft and not has_dpo:
+        return "base", join("Deploy base: no fine-tuned variant was evaluated")
+    evidence = "; ".join(
+        f"{LABELS[v]} vs base: {ev('base', v)}" for v in ("sft", "dpo") if v in variants
+    )
+    return "base", join(
+        "Deploy base: fine-tuning did not help significantly on this test set; keep the base"
+        f" model or collect more data ({evidence})",
+        cost,
+    )

@@ -1,0 +1,300 @@
+"""Write a study's report: results.json, report.md and a self-contained index.html.
+
+Input is the results dict the study runner computed (DESIGN.md, Contracts: results.json,
+schema 1); the report never runs a model. One view model (formatted strings in tables) feeds
+both the Markdown and the HTML, so the two always say the same thing. index.html loads nothing
+from the network: CSS is inline and the figure is inline SVG.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from medtune.report.figures import comparison_figure
+from medtune.report.recommend import LABELS, VARIANTS, format_p, metric_label, recommend
+
+__all__ = ["format_p", "write_report"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+FIGURE_NAME = "figure.svg"
+
+
+def write_report(results: dict, out_dir: Path) -> Path:
+    """Write results.json, report.md, index.html (and figure.svg) into out_dir; return the
+    path of index.html.
+
+    results.json is `results` verbatim (pretty-printed), except that a task without
+    "recommendation" / "deploy" gets them from `recommend()`. The caller's dict is not changed.
+    Each file is written to a temp file and moved into place, so a reader never sees half a file.
+    """
+    _check_contract(results)
+    results = copy.deepcopy(results)
+    _fill_recommendations(results)
+
+    svg = comparison_figure(results)
+    view = _view(results)
+    files = {
+        "results.json": json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+        FIGURE_NAME: svg,
+        "report.md": _markdown(view),
+        "index.html": _html(view, _inline_svg(svg)),
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        _write_atomic(out_dir / name, text)
+    return out_dir / "index.html"
+
+
+# --- contract ------------------------------------------------------------------------------
+
+def _check_contract(results: dict) -> None:
+    """Raise ValueError naming every missing key at once (the study runner's bug, not the user's)."""
+    missing = [k for k in ("schema", "study", "tasks") if k not in results]
+    if results.get("schema", 1) != 1:
+        missing.append(f"schema (got {results.get('schema')!r}, this medtune reads schema 1)")
+    for name, task in (results.get("tasks") or {}).items():
+        missing += [f"tasks.{name}.{k}" for k in ("metric", "n_test", "variants", "comparisons")
+                    if k not in task]
+        for v, var in (task.get("variants") or {}).items():
+            if v not in VARIANTS:
+                missing.append(f"tasks.{name}.variants.{v} (unknown variant; expected base/sft/dpo)")
+            elif "value" not in var:
+                missing.append(f"tasks.{name}.variants.{v}.value")
+    if missing:
+        raise ValueError("results dict does not follow results.json schema 1: "
+                         + ", ".join(missing))
+
+
+def _dpo_to_sft(results: dict, task: str) -> float | None:
+    compute = results.get("compute") or {}
+    per = (compute.get("per_task") or {}).get(task) or {}
+    if per.get("dpo_to_sft") is not None:
+        return per["dpo_to_sft"]
+    if per.get("sft") and per.get("dpo") is not None:
+        return per["dpo"] / per["sft"]
+    return compute.get("dpo_to_sft")
+
+
+def _alpha_note(results: dict) -> str:
+    alpha = f"alpha {_p_number(results.get('alpha', 0.05))}"
+    correction = str(results.get("correction") or "").capitalize()
+    if not correction:
+        return f"p not adjusted for multiple comparisons, {alpha}"
+    n = results.get("n_comparisons")
+    over = f" over {n} comparisons" if n else ""
+    return f"p adjusted by {correction}{over}, {alpha}"
+
+
+def _fill_recommendations(results: dict) -> None:
+    note = _alpha_note(results)
+    for name, task in results["tasks"].items():
+        if task.get("recommendation") and task.get("deploy"):
+            continue
+        deploy, sentence = recommend(task, alpha_note=note, dpo_to_sft=_dpo_to_sft(results, name))
+        task.setdefault("deploy", deploy)
+        if not task.get("recommendation"):
+            task["recommendation"] = sentence
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+def _p_number(x: float) -> str:
+    return f"{x:g}".removeprefix("0")
+
+
+def _num(x, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def _ci(ci) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return "–"
+    return f"{_num(ci[0])}–{_num(ci[1])}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _seconds(s) -> str:
+    if s is None:
+        return "–"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+# --- view model ----------------------------------------------------------------------------
+
+def _task_view(name: str, task: dict) -> dict:
+    metric = metric_label(task["metric"])
+    endpoints = list(task.get("endpoints") or [])
+    variants = [(v, task["variants"][v]) for v in VARIANTS if v in task["variants"]]
+    primary = f"{metric} (mean over endpoints)" if len(endpoints) > 1 else metric
+    rows = [[LABELS[v], _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
+             _num(r.get("sensitivity")), _num(r.get("specificity")),
+             _pct(r.get("parse_failure_rate"))] for v, r in variants]
+    endpoint_rows = []
+    if len(endpoints) > 1:
+        for v, r in variants:
+            for ep in endpoints:
+                e = (r.get("per_endpoint") or {}).get(ep, {})
+                endpoint_rows.append([LABELS[v], ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
+                                      _num(e.get("accuracy")), _ci(e.get("accuracy_ci95")),
+                                      _num(e.get("sensitivity")), _num(e.get("specificity"))])
+    comparisons = []
+    for c in task.get("comparisons", []):
+        a, b = LABELS.get(c.get("a"), c.get("a")), LABELS.get(c.get("b"), c.get("b"))
+        discordant = (f"{c['a_only']} / {c['b_only']}"
+                      if "a_only" in c and "b_only" in c else "–")
+        comparisons.append({
+            "cells": [f"{b} vs {a}", c.get("endpoint") or "–", c.get("test", "–"),
+                      str(c.get("n", "–")), discordant, format_p(c.get("p")),
+                      format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
+            "significant": bool(c.get("significant")),
+        })
+    return {
+        "name": name,
+        "kind": task.get("kind", ""),
+        "metric": metric,
+        "n_test": task["n_test"],
+        "endpoints": ", ".join(endpoints) or "–",
+        "deploy": LABELS.get(task.get("deploy"), task.get("deploy")),
+        "recommendation": task["recommendation"],
+        "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
+                            "Specificity", "Parse failures"],
+        "variant_rows": rows,
+        "endpoint_headers": ["Variant", "Endpoint", "F1", "F1 95% CI", "Accuracy",
+                             "Accuracy 95% CI", "Sensitivity", "Specificity"],
+        "endpoint_rows": endpoint_rows,
+        "comparison_headers": ["Comparison", "Endpoint", "Test", "n",
+                               "Discordant (a only / b only)", "p", "Adjusted p",
+                               "Significant"],
+        "comparisons": comparisons,
+    }
+
+
+def _compute_view(results: dict) -> dict:
+    compute = results.get("compute") or {}
+    seconds = compute.get("seconds") or {}
+    rows = [[m.upper() if m in ("sft", "dpo") else m.capitalize(), _num(s, 1), _seconds(s)]
+            for m, s in seconds.items()]
+    per_task = []
+    for name, t in (compute.get("per_task") or {}).items():
+        ratio = t["dpo"] / t["sft"] if t.get("sft") and t.get("dpo") is not None else None
+        per_task.append([name, _num(t.get("sft"), 1), _num(t.get("dpo"), 1),
+                         "–" if ratio is None else f"{ratio:.1f}x"])
+    ratio = compute.get("dpo_to_sft")
+    return {
+        "headers": ["Method", "Seconds", "Time"],
+        "rows": rows,
+        "ratio": "–" if ratio is None else f"{ratio:.1f}x",
+        "per_task_headers": ["Task", "SFT seconds", "DPO seconds", "DPO/SFT"],
+        "per_task_rows": per_task,
+    }
+
+
+def _view(results: dict) -> dict:
+    study = results["study"]
+    return {
+        "title": f"medtune report: {study.get('name', 'study')}",
+        "study": [
+            ("Study", str(study.get("name", "–"))),
+            ("Model", str(study.get("model", "–"))),
+            ("Seed", str(study.get("seed", "–"))),
+            ("Created", str(study.get("created", "–"))),
+            ("medtune version", str(study.get("medtune_version", "–"))),
+            ("Statistics", _alpha_note(results)),
+        ],
+        "hashes": [(t, h) for t, h in (study.get("data_hashes") or {}).items()],
+        "tasks": [_task_view(n, t) for n, t in results["tasks"].items()],
+        "compute": _compute_view(results),
+    }
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+def _md_cell(text) -> str:
+    """Data in Markdown: no pipes, one line, and no raw HTML (a '<' that could open a tag is
+    escaped; 'p<.001' stays readable)."""
+    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", s)
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(_md_cell(h) for h in headers) + " |",
+             "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _markdown(view: dict) -> str:
+    out = [f"# {_md_cell(view['title'])}", ""]
+    out += [f"- **{k}:** {_md_cell(v)}" for k, v in view["study"]]
+    if view["hashes"]:
+        out.append("- **Data (sha256):** " + ", ".join(
+            f"{_md_cell(t)} `{h[:12]}`" for t, h in view["hashes"]))
+    out += ["", f"![Comparison of base, SFT and DPO]({FIGURE_NAME})", ""]
+    for t in view["tasks"]:
+        out += [f"## Task: {_md_cell(t['name'])}", "",
+                f"Primary metric: {t['metric']}; n_test = {t['n_test']}; "
+                f"endpoints: {_md_cell(t['endpoints'])}.", "",
+                f"**Recommendation:** {_md_cell(t['recommendation'])} "
+                f"(deploy: {_md_cell(t['deploy'])})", "",
+                _md_table(t["variant_headers"], t["variant_rows"]), ""]
+        if t["endpoint_rows"]:
+            out += ["Per endpoint:", "", _md_table(t["endpoint_headers"], t["endpoint_rows"]), ""]
+        out += ["Comparisons (paired; adjusted p compared with alpha):", "",
+                _md_table(t["comparison_headers"], [c["cells"] for c in t["comparisons"]]), ""]
+    c = view["compute"]
+    out += ["## Compute", "", _md_table(c["headers"], c["rows"]), "",
+            f"DPO/SFT compute ratio: {c['ratio']}", ""]
+    if c["per_task_rows"]:
+        out += [_md_table(c["per_task_headers"], c["per_task_rows"]), ""]
+    return "\n".join(out)
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+def _inline_svg(svg: str) -> str:
+    """matplotlib's SVG made fit for inlining in HTML5: no XML prolog or DOCTYPE, no namespace
+    URLs (the HTML parser puts <svg> in the SVG namespace itself), scalable width."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    return svg
+
+
+def _html(view: dict, svg: str) -> str:
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # task names, study names and sentences are data
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("index.html.j2").render(view=view, figure=Markup(svg))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

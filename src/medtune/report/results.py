@@ -1,0 +1,175 @@
+"""study.db -> the results dict of DESIGN.md's contract (``report/results.json``, schema 1).
+
+Per task and variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson interval),
+sensitivity and specificity, and the parse-failure rate; the primary value is F1 (the mean of
+the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar tests on the
+paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint; the
+p-values of *every* comparison of the study are corrected together (Bonferroni by default, as
+the paper did over its tasks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from medtune import __version__
+from medtune.config import Study
+from medtune.evaluate.metrics import classification_metrics, correct, f1
+from medtune.report.recommend import recommend
+from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
+from medtune.study.store import Store
+from medtune.tasks import get_task
+
+VARIANTS = ("base", "sft", "dpo")
+PAIRS = (("base", "sft"), ("sft", "dpo"), ("base", "dpo"))
+
+
+def _endpoint_arrays(task, rows: list[dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{endpoint: (gold labels, predicted labels or None)} aligned by example id order."""
+    out = {}
+    for ep in task.endpoints:
+        gold = np.array([task.label_dict(r["gold"])[ep.name] for r in rows], dtype=object)
+        pred = np.array(
+            [None if r["predicted"] is None else task.label_dict(r["predicted"])[ep.name] for r in rows],
+            dtype=object,
+        )
+        out[ep.name] = (gold, pred)
+    return out
+
+
+def _variant_summary(task, rows, n_boot: int, seed: int) -> dict[str, Any]:
+    arrays = _endpoint_arrays(task, rows)
+    per_endpoint = {}
+    for ep in task.endpoints:
+        gold, pred = arrays[ep.name]
+        m = classification_metrics(gold, pred, ep.positive)
+        k = int(correct(gold, pred).sum())
+        per_endpoint[ep.name] = {
+            "f1": m["f1"],
+            "f1_ci95": list(
+                bootstrap_interval(lambda g, p, pos=ep.positive: f1(g, p, pos), gold, pred, n_boot=n_boot, seed=seed)
+            ),
+            "accuracy": m["accuracy"],
+            "accuracy_ci95": list(wilson_interval(k, len(gold))),
+            "sensitivity": m["sensitivity"],
+            "specificity": m["specificity"],
+        }
+    names = [ep.name for ep in task.endpoints]
+    if len(names) == 1:
+        primary = per_endpoint[names[0]]
+        value, ci = primary["f1"], primary["f1_ci95"]
+    else:
+        golds = [arrays[n][0] for n in names]
+        preds = [arrays[n][1] for n in names]
+        positives = [ep.positive for ep in task.endpoints]
+
+        def mean_f1(*cols):
+            half = len(cols) // 2
+            return float(np.mean([f1(g, p, pos) for g, p, pos in zip(cols[:half], cols[half:], positives)]))
+
+        value = mean_f1(*golds, *preds)
+        ci = list(bootstrap_interval(mean_f1, *golds, *preds, n_boot=n_boot, seed=seed))
+    parse_failures = sum(1 for r in rows if r["predicted"] is None)
+    return {
+        "value": value,
+        "ci95": ci,
+        "f1": value,
+        "accuracy": float(np.mean([per_endpoint[n]["accuracy"] for n in names])),
+        "accuracy_ci95": per_endpoint[names[0]]["accuracy_ci95"] if len(names) == 1 else None,
+        "sensitivity": float(np.mean([per_endpoint[n]["sensitivity"] for n in names])),
+        "specificity": float(np.mean([per_endpoint[n]["specificity"] for n in names])),
+        "parse_failure_rate": parse_failures / len(rows) if rows else 0.0,
+        "per_endpoint": per_endpoint,
+    }
+
+
+def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
+    tasks_out: dict[str, Any] = {}
+    comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
+    for entry in study.tasks:
+        task = get_task(entry.task)
+        rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
+        rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
+        n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
+        variants = {
+            v: _variant_summary(task, rows, study.statistics.bootstrap, study.seed)
+            for v, rows in rows_by_variant.items()
+        }
+        task_comparisons = []
+        for a, b in PAIRS:
+            if a not in rows_by_variant or b not in rows_by_variant:
+                continue
+            ra, rb = rows_by_variant[a], rows_by_variant[b]
+            assert [r["example_id"] for r in ra] == [r["example_id"] for r in rb], "unpaired predictions"
+            aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
+            for ep in task.endpoints:
+                test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
+                task_comparisons.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "endpoint": ep.name,
+                        "test": "mcnemar_exact",
+                        "n": test.n,
+                        "a_only": test.a_only,
+                        "b_only": test.b_only,
+                        "p": test.p,
+                    }
+                )
+        comparisons.extend(task_comparisons)
+        tasks_out[task.name] = {
+            "kind": task.kind,
+            "metric": "f1",
+            "n_test": n_test,
+            "endpoints": [ep.name for ep in task.endpoints],
+            "variants": variants,
+            "comparisons": task_comparisons,
+        }
+
+    adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
+    for c, p_adj in zip(comparisons, adjusted):
+        c["p_adjusted"] = p_adj
+        c["significant"] = bool(p_adj < study.statistics.alpha)
+
+    compute = _compute(store)
+    for name, result in tasks_out.items():
+        ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
+        result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
+
+    return {
+        "schema": 1,
+        "study": {
+            "name": study.name,
+            "model": study.model,
+            "seed": study.seed,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "medtune_version": __version__,
+            "data_hashes": data_hashes,
+        },
+        "alpha": study.statistics.alpha,
+        "correction": study.statistics.correction,
+        "n_comparisons": len(comparisons),
+        "tasks": tasks_out,
+        "compute": compute,
+    }
+
+
+def _compute(store: Store) -> dict[str, Any]:
+    per_task_raw = store.compute_seconds()
+    totals: dict[str, float] = {"sft": 0.0, "dpo": 0.0, "eval": 0.0}
+    per_task = {}
+    for task, stages in per_task_raw.items():
+        entry = {k: round(v, 2) for k, v in stages.items()}
+        if stages.get("sft") and stages.get("dpo"):
+            entry["dpo_to_sft"] = round(stages["dpo"] / stages["sft"], 3)
+        per_task[task] = entry
+        for stage, seconds in stages.items():
+            totals[stage] = totals.get(stage, 0.0) + seconds
+    return {
+        "seconds": {k: round(v, 2) for k, v in totals.items()},
+        "dpo_to_sft": round(totals["dpo"] / totals["sft"], 3) if totals["sft"] and totals["dpo"] else None,
+        "per_task": per_task,
+    }

@@ -1,0 +1,98 @@
+"""Paired tests between two models scored on the same test examples.
+
+McNemar for per-example binary outcomes (correct / wrong), the two-tailed paired t-test for
+Likert scores (the paper's protocol), and the Wilcoxon signed-rank test as its rank-based
+alternative for ordinal scores. All p-values are two-sided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """n: pairs; a_only: pairs where only A is correct; b_only: only B; p: two-sided."""
+
+    n: int
+    a_only: int
+    b_only: int
+    p: float
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """n: pairs; mean_diff: mean of x - y (units of the scores); statistic: the test's
+    statistic (t, or Wilcoxon's W); p: two-sided."""
+
+    n: int
+    mean_diff: float
+    statistic: float
+    p: float
+
+
+def _paired_arrays(x: Sequence, y: Sequence, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"paired samples must be 1-D and the same length, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNemarResult:
+    """Exact McNemar test: two-sided binomial test of the discordant pairs against 1/2.
+
+    p = min(1, 2 * P(Binom(a_only + b_only, 1/2) <= min(a_only, b_only))). Concordant pairs
+    carry no information about which model is better, so they only enter `n`. With no
+    discordant pairs p is 1.0 (no evidence of a difference).
+    """
+    from scipy.stats import binom  # lazy: keep `medtune --help` fast
+
+    a, b = _paired_arrays(correct_a, correct_b, bool)
+    a_only = int(np.sum(a & ~b))
+    b_only = int(np.sum(~a & b))
+    discordant = a_only + b_only
+    p = 1.0 if discordant == 0 else min(1.0, 2.0 * float(binom.cdf(min(a_only, b_only), discordant, 0.5)))
+    return McNemarResult(n=int(a.size), a_only=a_only, b_only=b_only, p=p)
+
+
+def paired_t(x: Sequence[float], y: Sequence[float]) -> PairedResult:
+    """Two-tailed paired t-test of mean(x - y) = 0 (scipy.stats.ttest_rel), n - 1 df.
+
+    Needs at least 2 pairs. When every difference is exactly zero the t statistic is 0/0; we
+    report statistic 0.0 and p 1.0 (no evidence of a difference). Constant non-zero
+    differences give scipy's limit: statistic +-inf, p 0.0.
+    """
+    from scipy.stats import ttest_rel
+
+    a, b = _paired_arrays(x, y, float)
+    if a.size < 2:
+        raise ValueError(f"the paired t-test needs at least 2 pairs, got {a.size}")
+    d = a - b
+    if not np.all(d == 0):
+        res = ttest_rel(a, b)
+        return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
+    return PairedResult(int(a.size), 0.0, 0.0, 1.0)
+
+
+def wilcoxon_signed_rank(x: Sequence[float], y: Sequence[float]) -> PairedResult:
+    """Wilcoxon signed-rank test of x - y symmetric about 0 (scipy.stats.wilcoxon defaults).
+
+    Zero differences are dropped (zero_method="wilcox"). p comes from scipy's method="auto":
+    exact for <= 50 distinct non-zero differences; with ties or zeros (as Likert scores have)
+    an exhaustive permutation test for <= 13 pairs (deterministic, up to ~1 s), else the
+    normal approximation with tie correction. When every difference is zero
+    there is nothing to rank: statistic 0.0, p 1.0. `n` counts all pairs, zeros included.
+    """
+    from scipy.stats import wilcoxon
+
+    a, b = _paired_arrays(x, y, float)
+    if a.size == 0:
+        raise ValueError("the Wilcoxon signed-rank test needs at least 1 pair, got 0")
+    d = a - b
+    if not np.all(d == 0):
+        res = wilcoxon(a, b)
+        return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
+    return PairedResult(int(a.size), 0.0, 0.0, 1.0)

@@ -1,0 +1,194 @@
+"""study.db: everything a study produced, in SQLite (WAL), with append-only named migrations.
+
+Reports and the grading app read this; they never re-run a model. A migration, once
+released, is never edited: a change of schema is a new entry at the end of MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,          -- e.g. 'uti/sft/lr=0.0002'
+            task TEXT NOT NULL,
+            method TEXT NOT NULL,              -- base | sft | dpo
+            config TEXT NOT NULL,              -- JSON of the run's settings
+            status TEXT NOT NULL,              -- running | done | failed
+            seconds REAL,                      -- wall seconds of training
+            tokens INTEGER,                    -- real tokens through the model in training
+            device TEXT,
+            selected INTEGER NOT NULL DEFAULT 0,
+            dev_metric REAL,
+            started REAL NOT NULL,
+            finished REAL
+        );
+        CREATE TABLE curve (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            name TEXT NOT NULL,                -- train_loss | eval_loss
+            value REAL NOT NULL,
+            PRIMARY KEY (run_id, name, step)
+        );
+        CREATE TABLE predictions (
+            task TEXT NOT NULL,
+            variant TEXT NOT NULL,             -- base | sft | dpo, or a run key for dev scoring
+            split TEXT NOT NULL,
+            example_id TEXT NOT NULL,
+            gold TEXT NOT NULL,                -- JSON label
+            predicted TEXT,                    -- JSON label, NULL for a parse failure
+            text TEXT NOT NULL,
+            scores TEXT,                       -- JSON list, label log-likelihood mode
+            PRIMARY KEY (task, variant, split, example_id)
+        );
+        CREATE TABLE compute (
+            task TEXT NOT NULL,
+            stage TEXT NOT NULL,               -- sft | dpo | eval
+            seconds REAL NOT NULL,
+            run_key TEXT NOT NULL,
+            PRIMARY KEY (task, stage, run_key)
+        );
+        """,
+    ),
+]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)  # explicit transactions
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied REAL)")
+        done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- runs ------------------------------------------------------------------------------
+    def start_run(self, key: str, task: str, method: str, config: dict[str, Any], device: str) -> int:
+        with self.transaction() as c:
+            c.execute("DELETE FROM curve WHERE run_id IN (SELECT id FROM runs WHERE key = ?)", (key,))
+            c.execute("DELETE FROM runs WHERE key = ?", (key,))
+            cur = c.execute(
+                "INSERT INTO runs (key, task, method, config, status, device, started) "
+                "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                (key, task, method, json.dumps(config, sort_keys=True), device, time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(
+        self, run_id: int, seconds: float, tokens: int, curve: dict[str, list[tuple[int, float]]]
+    ) -> None:
+        with self.transaction() as c:
+            for name, points in curve.items():
+                c.executemany(
+                    "INSERT OR REPLACE INTO curve VALUES (?, ?, ?, ?)",
+                    [(run_id, step, name, value) for step, value in points],
+                )
+            c.execute(
+                "UPDATE runs SET status='done', seconds=?, tokens=?, finished=? WHERE id=?",
+                (seconds, tokens, time.time(), run_id),
+            )
+
+    def set_dev_metric(self, run_id: int, value: float) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET dev_metric=? WHERE id=?", (value, run_id))
+
+    def select_run(self, task: str, method: str, run_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET selected=0 WHERE task=? AND method=?", (task, method))
+            c.execute("UPDATE runs SET selected=1 WHERE id=?", (run_id,))
+
+    def runs(self, task: str | None = None) -> list[sqlite3.Row]:
+        if task is None:
+            return list(self.conn.execute("SELECT * FROM runs ORDER BY id"))
+        return list(self.conn.execute("SELECT * FROM runs WHERE task=? ORDER BY id", (task,)))
+
+    def curve(self, run_id: int, name: str) -> list[tuple[int, float]]:
+        rows = self.conn.execute(
+            "SELECT step, value FROM curve WHERE run_id=? AND name=? ORDER BY step", (run_id, name)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # --- predictions and compute -------------------------------------------------------------
+    def save_predictions(self, task: str, variant: str, split: str, rows: list[dict[str, Any]]) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM predictions WHERE task=? AND variant=? AND split=?", (task, variant, split)
+            )
+            c.executemany(
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        task,
+                        variant,
+                        split,
+                        r["example_id"],
+                        json.dumps(r["gold"], sort_keys=True),
+                        None if r["predicted"] is None else json.dumps(r["predicted"], sort_keys=True),
+                        r["text"],
+                        None if r.get("scores") is None else json.dumps(r["scores"]),
+                    )
+                    for r in rows
+                ],
+            )
+
+    def predictions(self, task: str, variant: str, split: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM predictions WHERE task=? AND variant=? AND split=? ORDER BY example_id",
+            (task, variant, split),
+        )
+        return [
+            {
+                "example_id": r["example_id"],
+                "gold": json.loads(r["gold"]),
+                "predicted": None if r["predicted"] is None else json.loads(r["predicted"]),
+                "text": r["text"],
+                "scores": None if r["scores"] is None else json.loads(r["scores"]),
+            }
+            for r in rows
+        ]
+
+    def add_compute(self, task: str, stage: str, run_key: str, seconds: float) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO compute VALUES (?, ?, ?, ?)", (task, stage, seconds, run_key))
+
+    def compute_seconds(self) -> dict[str, dict[str, float]]:
+        """{task: {stage: seconds}}"""
+        out: dict[str, dict[str, float]] = {}
+        for r in self.conn.execute("SELECT task, stage, SUM(seconds) FROM compute GROUP BY task, stage"):
+            out.setdefault(r[0], {})[r[1]] = float(r[2])
+        return out

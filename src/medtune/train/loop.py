@@ -1,0 +1,263 @@
+"""One training loop for SFT and DPO, on accelerate + peft.
+
+SFT minimises the negative log-likelihood of the gold answer's tokens (prompt tokens are not
+scored). DPO starts from the merged SFT weights; its reference model is those same weights
+with the DPO adapter switched off, and each pair's reference log-probs are computed once and
+kept (``_Reference``), never recomputed at a later step. (With full fine-tuning there is no
+adapter to switch off; the reference log-probs are then all taken before the first step.)
+
+Batch arithmetic: ``batch_size`` examples (SFT) or pairs (DPO) per optimizer step, split into
+``grad_accum`` micro-batches. Each micro-batch's loss is its *sum* divided by the global
+denominator (scored tokens for SFT, pairs for DPO), so the summed gradient is exactly that of
+the whole batch at once, whatever the split.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+from medtune.train.packing import Group, completion_logprobs, pack, plan_rows
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: str | list[str] = "all-linear"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    method: Literal["sft", "dpo"]
+    learning_rate: float
+    steps: int
+    batch_size: int = 8
+    grad_accum: int = 1
+    eval_every: int = 10
+    beta: float = 0.1
+    seed: int = 0
+    lora: LoraSettings | None = field(default_factory=LoraSettings)
+    warmup_steps: int = 0
+    schedule: Literal["constant", "linear", "cosine"] = "constant"
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    pack_tokens: int = 1024  # tokens per packed row
+
+
+@dataclass
+class CurvePoint:
+    step: int
+    eval_loss: float
+
+
+@dataclass
+class TrainResult:
+    model: Any  # trained model, LoRA merged in
+    train_losses: list[float]  # one per optimizer step
+    curve: list[CurvePoint]  # eval loss at step 0 and every eval_every steps
+    seconds: float
+    tokens: int  # real tokens through forward+backward
+
+
+def _batches(n: int, batch_size: int, seed: int) -> Iterator[list[int]]:
+    """Endless stream of example-index batches: a new seeded shuffle every epoch."""
+    rng = random.Random(seed)
+    order: list[int] = []
+    while True:
+        batch = []
+        while len(batch) < batch_size:
+            if not order:
+                order = list(range(n))
+                rng.shuffle(order)
+            batch.append(order.pop())
+        yield batch
+
+
+def _micro_batches(indices: list[int], grad_accum: int) -> list[list[int]]:
+    size = math.ceil(len(indices) / grad_accum)
+    return [indices[i : i + size] for i in range(0, len(indices), size)]
+
+
+def _apply_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)  # LoRA A matrices are randomly initialised
+    config = LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+@torch.no_grad()
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
+    """Summed completion log-probs for every completion of every group (nats), in order."""
+    was_training = model.training
+    model.eval()
+    out = []
+    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
+        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(model.device)
+        out.append(completion_logprobs(model, batch)[1].cpu())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
+    chunk, used = [], 0
+    for g in groups:
+        n = len(g.prompt) + sum(len(c) for c in g.completions)
+        if chunk and used + n > budget:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(g)
+        used += n
+    if chunk:
+        yield chunk
+
+
+class _Reference:
+    """Reference log-probs (chosen, rejected) per training pair, each computed once.
+
+    With LoRA the reference is the model with its adapter switched off, so a pair's values are
+    computed the first time the pair is drawn (pairs never drawn cost nothing). With full
+    fine-tuning the weights move from the first step, so every pair is computed up front."""
+
+    def __init__(self, model: Any, groups: list[Group], settings: TrainSettings, lazy: bool) -> None:
+        self.model, self.groups, self.settings = model, groups, settings
+        self.values: dict[int, torch.Tensor] = {}
+        if not lazy:
+            self._compute(list(range(len(groups))), adapter_off=False)
+
+    def _compute(self, indices: list[int], adapter_off: bool) -> None:
+        import contextlib
+
+        ctx = self.model.disable_adapter() if adapter_off else contextlib.nullcontext()
+        with ctx:
+            lp = sequence_logprobs(self.model, [self.groups[i] for i in indices], self.settings.pack_tokens)
+        for i, row in zip(indices, lp.view(-1, 2)):
+            self.values[i] = row
+
+    def get(self, indices: list[int]) -> torch.Tensor:
+        missing = sorted({i for i in indices if i not in self.values})
+        if missing:
+            self._compute(missing, adapter_off=True)
+        return torch.stack([self.values[i] for i in indices])
+
+
+def train(
+    model: Any,
+    train_groups: list[Group],
+    eval_groups: list[Group],
+    settings: TrainSettings,
+    on_step: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` (a transformers causal LM) in place and return it merged.
+
+    SFT groups have one completion (the gold answer); DPO groups two (chosen, rejected)."""
+    from accelerate import Accelerator
+    from transformers import get_scheduler
+
+    want = 1 if settings.method == "sft" else 2
+    assert all(len(g.completions) == want for g in train_groups + eval_groups)
+    if not train_groups:
+        raise ValueError("no training examples")
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    torch.manual_seed(settings.seed)
+    if settings.lora is not None:
+        model = _apply_lora(model, settings.lora, settings.seed)
+
+    ref_eval = None
+    reference: _Reference | None = None
+    if settings.method == "dpo":
+        # The reference is the starting weights: with a fresh LoRA adapter (B = 0), or before
+        # any full fine-tuning step, the model *is* the reference.
+        reference = _Reference(model, train_groups, settings, lazy=settings.lora is not None)
+        ref_eval = sequence_logprobs(model, eval_groups, settings.pack_tokens).view(-1, 2)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    scheduler = get_scheduler(
+        settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
+        optimizer,
+        num_warmup_steps=settings.warmup_steps,
+        num_training_steps=settings.steps,
+    )
+    model, optimizer = accelerator.prepare(model, optimizer)
+    model.train()
+
+    def eval_loss() -> float:
+        if not eval_groups:
+            return float("nan")
+        lp = sequence_logprobs(model, eval_groups, settings.pack_tokens)
+        if settings.method == "sft":
+            n_tokens = sum(len(g.completions[0]) for g in eval_groups)
+            return float(-lp.sum() / n_tokens)
+        from medtune.train.losses import dpo_loss
+
+        lp = lp.view(-1, 2)
+        loss, _ = dpo_loss(lp[:, 0], lp[:, 1], ref_eval[:, 0], ref_eval[:, 1], settings.beta)
+        return float(loss)
+
+    curve = [CurvePoint(0, eval_loss())]
+    losses: list[float] = []
+    tokens = 0
+    stream = _batches(len(train_groups), settings.batch_size, settings.seed)
+    start = time.perf_counter()
+    for step in range(1, settings.steps + 1):
+        indices = next(stream)
+        loss_value, tokens_step = _step(model, accelerator, train_groups, indices, settings, reference)
+        tokens += tokens_step
+        accelerator.clip_grad_norm_(params, settings.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss_value)
+        if on_step is not None:
+            on_step(step, loss_value)
+        if step % settings.eval_every == 0 or step == settings.steps:
+            curve.append(CurvePoint(step, eval_loss()))
+    seconds = time.perf_counter() - start
+
+    model = accelerator.unwrap_model(model)
+    if settings.lora is not None:
+        model = model.merge_and_unload()
+    model.eval()
+    return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
+
+
+def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, int]:
+    """Forward and backward over one optimizer step's examples; returns (loss, tokens)."""
+    from medtune.train.losses import dpo_loss
+
+    if settings.method == "sft":
+        denominator = sum(len(groups[i].completions[0]) for i in indices)
+    else:
+        denominator = len(indices)
+    total, tokens = 0.0, 0
+    for micro in _micro_batches(indices, settings.grad_accum):
+        chunk = [groups[i] for i in micro]
+        batch = pack(chunk, plan_rows(chunk, settings.pack_tokens)).to(accelerator.device)
+        token_lp, seq_lp = completion_logprobs(model, batch)
+        if settings.method == "sft":
+            loss = -token_lp.sum() / denominator
+        else:
+            pairs = seq_lp.view(-1, 2)
+            r = ref.get(micro).to(pairs.device)
+            # dpo_loss averages over its pairs; rescale to the global pair count.
+            mean_loss, _ = dpo_loss(pairs[:, 0], pairs[:, 1], r[:, 0], r[:, 1], settings.beta)
+            loss = mean_loss * len(micro) / denominator
+        accelerator.backward(loss)
+        total += float(loss.detach())
+        tokens += batch.n_tokens
+    return total, tokens

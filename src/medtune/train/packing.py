@@ -1,0 +1,146 @@
+"""Prompt-shared, packed sequences: one layout for SFT, DPO and label scoring.
+
+A *group* is one prompt followed by one or more completions: SFT has one (the gold answer),
+DPO two (chosen, rejected), label scoring one per allowed answer. In a packed row each
+completion attends to its own prompt and to itself only, never to a sibling completion or to
+another group, and its position ids restart right after the prompt, so each completion sees
+exactly what it would see alone after the prompt. The prompt is thus computed once however
+many completions follow it, which is what makes DPO and multi-label scoring cheap on long
+clinical prompts (DESIGN.md, "Machine facts").
+
+Only completion tokens are scored: for each, the batch records the row, the position whose
+output predicts it (the previous token of the same completion, or the last prompt token for
+its first token) and the token id, so the LM head runs on those positions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Group:
+    prompt: list[int]
+    completions: list[list[int]]
+
+
+@dataclass
+class PackedBatch:
+    input_ids: torch.Tensor  # [rows, length] long
+    position_ids: torch.Tensor  # [rows, length] long
+    attention_mask: torch.Tensor  # [rows, 1, length, length] bool, True = may attend
+    score_row: torch.Tensor  # [n_scored] long
+    score_pos: torch.Tensor  # [n_scored] long: position whose output predicts the token
+    score_token: torch.Tensor  # [n_scored] long
+    score_seq: torch.Tensor  # [n_scored] long: index of the completion (group order, then completion order)
+    n_seqs: int
+    n_tokens: int  # real (non-pad) tokens in the batch
+
+    def to(self, device: torch.device | str) -> PackedBatch:
+        fields = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in vars(self).items()}
+        return PackedBatch(**fields)
+
+
+def group_length(group: Group) -> int:
+    return len(group.prompt) + sum(len(c) for c in group.completions)
+
+
+def plan_rows(groups: list[Group], max_tokens: int) -> list[list[int]]:
+    """Group indices per row, first-fit in order, each row at most max_tokens long (a group
+    longer than max_tokens gets a row of its own). Order is kept so batches are reproducible."""
+    rows: list[list[int]] = []
+    lengths: list[int] = []
+    for i, g in enumerate(groups):
+        n = group_length(g)
+        for r, used in enumerate(lengths):
+            if used + n <= max_tokens:
+                rows[r].append(i)
+                lengths[r] += n
+                break
+        else:
+            rows.append([i])
+            lengths.append(n)
+    return rows
+
+
+def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int = 0) -> PackedBatch:
+    """Lay groups out in rows (one group per row unless ``rows`` says otherwise)."""
+    if rows is None:
+        rows = [[i] for i in range(len(groups))]
+    length = max(sum(group_length(groups[i]) for i in row) for row in rows)
+    n_rows = len(rows)
+    input_ids = torch.full((n_rows, length), pad_id, dtype=torch.long)
+    position_ids = torch.zeros((n_rows, length), dtype=torch.long)
+    # Per token: which group (within the row) and which segment (0 = prompt, k = completion k).
+    group_of = torch.full((n_rows, length), -1, dtype=torch.long)
+    seg_of = torch.full((n_rows, length), -1, dtype=torch.long)
+    score_row, score_pos, score_token, score_seq = [], [], [], []
+    # Completions are numbered in group order so results line up with the caller's groups.
+    seq_base = [0]
+    for g in groups:
+        seq_base.append(seq_base[-1] + len(g.completions))
+
+    for r, row in enumerate(rows):
+        cursor = 0
+        for slot, gi in enumerate(row):
+            g = groups[gi]
+            p = len(g.prompt)
+            input_ids[r, cursor : cursor + p] = torch.tensor(g.prompt)
+            position_ids[r, cursor : cursor + p] = torch.arange(p)
+            group_of[r, cursor : cursor + p] = slot
+            seg_of[r, cursor : cursor + p] = 0
+            last_prompt = cursor + p - 1
+            cursor += p
+            for k, comp in enumerate(g.completions, start=1):
+                c = len(comp)
+                input_ids[r, cursor : cursor + c] = torch.tensor(comp)
+                position_ids[r, cursor : cursor + c] = torch.arange(p, p + c)
+                group_of[r, cursor : cursor + c] = slot
+                seg_of[r, cursor : cursor + c] = k
+                for t in range(c):
+                    score_row.append(r)
+                    score_pos.append(last_prompt if t == 0 else cursor + t - 1)
+                    score_token.append(comp[t])
+                    score_seq.append(seq_base[gi] + k - 1)
+                cursor += c
+
+    same_group = group_of.unsqueeze(2) == group_of.unsqueeze(1)  # [rows, q, k]
+    key_is_prompt = (seg_of == 0).unsqueeze(1)
+    same_seg = seg_of.unsqueeze(2) == seg_of.unsqueeze(1)
+    causal = torch.ones(length, length, dtype=torch.bool).tril()
+    real = (group_of >= 0).unsqueeze(2)
+    allowed = same_group & (key_is_prompt | same_seg) & causal & real
+    # Padding queries attend to themselves only, so no softmax row is empty (which gives NaN).
+    allowed |= torch.eye(length, dtype=torch.bool).unsqueeze(0) & ~real
+    return PackedBatch(
+        input_ids=input_ids,
+        position_ids=position_ids,
+        attention_mask=allowed.unsqueeze(1),
+        score_row=torch.tensor(score_row, dtype=torch.long),
+        score_pos=torch.tensor(score_pos, dtype=torch.long),
+        score_token=torch.tensor(score_token, dtype=torch.long),
+        score_seq=torch.tensor(score_seq, dtype=torch.long),
+        n_seqs=seq_base[-1],
+        n_tokens=int((group_of >= 0).sum()),
+    )
+
+
+def completion_logprobs(model, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probabilities of the completion tokens (nats): (per scored token [n_scored],
+    summed per completion [n_seqs]). The LM head runs on scored positions only."""
+    decoder = model.get_decoder()
+    head = model.get_output_embeddings()
+    hidden = decoder(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        position_ids=batch.position_ids,
+        use_cache=False,
+    ).last_hidden_state
+    h = hidden[batch.score_row, batch.score_pos]
+    logits = head(h).float()
+    token_lp = torch.log_softmax(logits, dim=-1).gather(-1, batch.score_token.unsqueeze(-1)).squeeze(-1)
+    seq_lp = torch.zeros(batch.n_seqs, dtype=token_lp.dtype, device=token_lp.device)
+    seq_lp = seq_lp.index_add(0, batch.score_seq, token_lp)
+    return token_lp, seq_lp

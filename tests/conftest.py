@@ -1,0 +1,66 @@
+"""Shared fixtures. Every test runs with MEDTUNE_HOME (the model cache) and HOME in tmp, and
+offline: nothing here may reach a network."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# A ChatML template like SmolLM2's, so the tiny model formats prompts the way the bundled one does.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] "
+    "+ '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("medtune-home")
+    monkeypatch.setenv("MEDTUNE_HOME", str(home))
+
+
+def build_tiny_model(path, seed: int = 0) -> None:
+    """A 2-layer, hidden-64 llama with a byte-level BPE tokenizer trained on task text."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from medtune.tasks import get_task
+
+    corpus = []
+    for name in ("uti", "triage"):
+        task = get_task(name)
+        for ex in task.generate(60, seed):
+            corpus += [ex.prompt_text(), ex.chosen, task.system_prompt]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(corpus, vocab_size=600, min_frequency=2,
+                            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="<|im_end|>",
+                                  pad_token="<|im_end|>", bos_token="<|im_start|>", unk_token="<|endoftext|>")
+    tok.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                         tie_word_embeddings=True, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                         bos_token_id=tok.bos_token_id)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tok.save_pretrained(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-llama")
+    build_tiny_model(path)
+    return path
+
+
+@pytest.fixture()
+def tiny(tiny_model_dir):
+    from medtune.models import load_model
+
+    return load_model(str(tiny_model_dir))

@@ -1,0 +1,66 @@
+"""The study file is strict: every problem reported at once, with its key."""
+
+from pathlib import Path
+
+import pytest
+
+from medtune.config import dump_study, load_study, parse_study
+from medtune.errors import UserError
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "medtune" / "examples"
+
+
+def test_quick_example_validates():
+    study = load_study(EXAMPLES / "quick.yaml")
+    assert [t.task for t in study.tasks] == ["uti", "triage"]
+    assert study.sft.learning_rates and study.dpo.betas
+
+
+def test_all_errors_at_once_with_keys(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: x\nmodel: m\nseed: notanumber\nlearning_rate: 1\n"
+        "tasks:\n  - task: nosuchtask\n    data: {synthetic: {n: 10}}\n"
+        "sft: {learning_rates: [1e-4], steps: 0}\ndpo: {learning_rates: [1e-5], steps: 5, betaz: [0.1]}\n"
+    )
+    with pytest.raises(UserError) as err:
+        load_study(bad)
+    text = str(err.value)
+    for key in ("seed:", "learning_rate: unknown key", "sft.steps:", "dpo.betaz: unknown key"):
+        assert key in text, text
+    assert str(bad) in text
+
+
+def test_unknown_task_named(tmp_path):
+    with pytest.raises(UserError, match="nosuchtask"):
+        parse_study({"name": "x", "model": "m", "tasks": [{"task": "nosuchtask", "data": {"synthetic": {"n": 3}}}],
+                     "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1}}, "s")
+
+
+def test_data_needs_exactly_one_source():
+    with pytest.raises(UserError, match="exactly one"):
+        parse_study({"name": "x", "model": "m", "tasks": [{"task": "uti", "data": {}}],
+                     "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1}}, "s")
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: x\nmodel: [unclosed\n")
+    with pytest.raises(UserError, match=r"s\.yaml:\d+"):
+        load_study(bad)
+
+
+def test_missing_file():
+    with pytest.raises(UserError, match="no such study file"):
+        load_study("/nonexistent/study.yaml")
+
+
+def test_overrides_and_dump_roundtrip():
+    study = load_study(EXAMPLES / "quick.yaml", ["sft.steps=3", "dpo.betas=[0.1, 0.5]"])
+    assert study.sft.steps == 3 and study.dpo.betas == [0.1, 0.5]
+    import yaml
+
+    again = parse_study(yaml.safe_load(dump_study(study)), "dump")
+    assert again == study
+    with pytest.raises(UserError, match="KEY=VALUE"):
+        load_study(EXAMPLES / "quick.yaml", ["nonsense"])
