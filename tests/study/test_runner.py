@@ -1,0 +1,87 @@
+"""The whole study on the tiny model: every stage writes what the report needs."""
+
+import json
+
+import pytest
+
+from medtune.config import parse_study
+from medtune.study.runner import run_study
+from medtune.study.store import Store
+
+
+def _study(model_dir, **over):
+    raw = {
+        "name": "tiny",
+        "seed": 0,
+        "model": str(model_dir),
+        "tasks": [
+            {"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}},
+            {"task": "triage", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}},
+        ],
+        "training": {"batch_size": 4, "pack_tokens": 256},
+        "sft": {"learning_rates": [1e-3], "steps": 2, "eval_every": 1},
+        "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 2, "eval_every": 1},
+        "statistics": {"bootstrap": 100},
+    }
+    raw.update(over)
+    return parse_study(raw, "test")
+
+
+def test_study_end_to_end(tiny_model_dir, tmp_path):
+    out = tmp_path / "study"
+    outcome = run_study(_study(tiny_model_dir), out)
+    results = json.loads((out / "report" / "results.json").read_text())
+    assert results["schema"] == 1
+    assert set(results["tasks"]) == {"uti", "triage"}
+    for name, t in results["tasks"].items():
+        assert t["n_test"] == 16 and t["metric"] == "f1"
+        assert set(t["variants"]) == {"base", "sft", "dpo"}
+        for v in t["variants"].values():
+            assert 0.0 <= v["value"] <= 1.0 and len(v["ci95"]) == 2
+        pairs = {(c["a"], c["b"]) for c in t["comparisons"]}
+        assert pairs == {("base", "sft"), ("sft", "dpo"), ("base", "dpo")}
+        for c in t["comparisons"]:
+            assert {"test", "p", "p_adjusted", "significant"} <= c.keys()
+            assert c["p"] <= c["p_adjusted"] <= 1.0
+        assert t["recommendation"] and t["deploy"] in ("base", "sft", "dpo")
+    # uti: 3 comparisons; triage: 3 pairs x 2 endpoints, all corrected together
+    assert results["n_comparisons"] == 9
+    assert results["compute"]["seconds"]["sft"] > 0 and results["compute"]["seconds"]["dpo"] > 0
+    assert results["compute"]["dpo_to_sft"] > 0
+    assert outcome.report_path.exists() and (out / "report" / "report.md").exists()
+    assert (out / "study.yaml").exists()
+
+    store = Store(out / "study.db")
+    runs = store.runs()
+    assert {(r["task"], r["method"]) for r in runs} == {(t, m) for t in ("uti", "triage") for m in ("sft", "dpo")}
+    assert all(r["status"] == "done" and r["selected"] == 1 for r in runs)
+    assert [s for s, _ in store.curve(runs[0]["id"], "eval_loss")] == [0, 1, 2]
+    assert len(store.predictions("uti", "base", "test")) == 16
+    store.close()
+
+
+def test_sweep_selects_on_dev(tiny_model_dir, tmp_path):
+    study = _study(
+        tiny_model_dir,
+        tasks=[{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 8, "test": 8}}],
+        sft={"learning_rates": [1e-3, 1e-5], "steps": 1, "eval_every": 1},
+        dpo={"enabled": False, "learning_rates": [1e-5], "steps": 1},
+    )
+    run_study(study, tmp_path / "s")
+    store = Store(tmp_path / "s" / "study.db")
+    runs = store.runs("uti")
+    assert len(runs) == 2 and all(r["dev_metric"] is not None for r in runs)
+    chosen = [r for r in runs if r["selected"]]
+    assert len(chosen) == 1
+    assert chosen[0]["dev_metric"] == max(r["dev_metric"] for r in runs)
+    assert len(store.predictions("uti", chosen[0]["key"], "dev")) == 8
+    store.close()
+
+
+def test_study_without_dpo_has_two_variants(tiny_model_dir, tmp_path):
+    study = _study(tiny_model_dir, dpo={"enabled": False, "learning_rates": [1e-5], "steps": 1},
+                   tasks=[{"task": "uti", "data": {"synthetic": {"n": 30}}, "sizes": {"train": 8, "eval": 2, "dev": 2, "test": 8}}])
+    outcome = run_study(study, tmp_path / "s")
+    t = outcome.results["tasks"]["uti"]
+    assert set(t["variants"]) == {"base", "sft"}
+    assert [(c["a"], c["b"]) for c in t["comparisons"]] == [("base", "sft")]
