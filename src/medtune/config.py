@@ -55,6 +55,7 @@ class Lora(Strict):
     alpha: int = Field(32, gt=0)
     dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: str | list[str] = "all-linear"
+    last_layers: int | None = Field(None, gt=0, description="adapt only the last N layers (cheaper steps)")
 
 
 class Training(Strict):

@@ -85,3 +85,20 @@ def test_study_without_dpo_has_two_variants(tiny_model_dir, tmp_path):
     t = outcome.results["tasks"]["uti"]
     assert set(t["variants"]) == {"base", "sft"}
     assert [(c["a"], c["b"]) for c in t["comparisons"]] == [("base", "sft")]
+
+
+def test_generation_mode_reports_parse_failures(tiny_model_dir, tmp_path):
+    """A random tiny model generates gibberish: every answer is a parse failure, counted as
+    wrong and reported as a rate, never guessed into a label."""
+    study = _study(tiny_model_dir, evaluation={"mode": "generate", "max_new_tokens": 4},
+                   dpo={"enabled": False, "learning_rates": [1e-5], "steps": 1},
+                   sft={"learning_rates": [1e-6], "steps": 1},
+                   tasks=[{"task": "uti", "data": {"synthetic": {"n": 30}}, "sizes": {"train": 8, "eval": 2, "dev": 2, "test": 8}}])
+    outcome = run_study(study, tmp_path / "s")
+    base = outcome.results["tasks"]["uti"]["variants"]["base"]
+    assert base["parse_failure_rate"] == 1.0
+    assert base["accuracy"] == 0.0
+    store = Store(tmp_path / "s" / "study.db")
+    rows = store.predictions("uti", "base", "test")
+    assert len(rows) == 8 and all(r["predicted"] is None for r in rows)
+    store.close()

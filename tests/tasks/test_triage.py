@@ -68,7 +68,7 @@ def test_record_shape(task, examples):
         assert ex.chosen == task.answer(ex.label)
         assert re.fullmatch(
             r"urgency: (urgent|non-urgent); provider: (physician|medical assistant)", ex.chosen)
-        assert ex.prompt.endswith("provider: <physician or medical assistant>")
+        assert ex.prompt.endswith("provider: <physician|medical assistant>")
 
 
 def test_labels_follow_rules_from_meta(examples):

@@ -54,7 +54,7 @@ def test_record_shape(task, examples):
         assert ex.split is None and ex.rejected is None
         assert ex.chosen == task.answer(ex.label) == ex.label
         assert isinstance(ex.prompt, str)
-        assert ex.prompt.endswith("Answer with exactly one word: yes or no.")
+        assert ex.prompt.endswith("UTI? Answer yes or no.")
 
 
 def test_label_follows_rule_from_meta(examples):

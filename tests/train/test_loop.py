@@ -1,6 +1,7 @@
 """The training loop on the tiny model: it learns, and batch arithmetic is exact."""
 
 import copy
+import math
 
 import pytest
 import torch
@@ -89,7 +90,13 @@ def test_dpo_improves_preference_margin(tiny, uti_data):
     groups = dpo_groups(tiny.tokenizer, task, examples, 512)
     s = TrainSettings(method="dpo", learning_rate=5e-3, steps=10, batch_size=8, eval_every=5, beta=0.5)
     result = train(copy.deepcopy(tiny.model), groups[:16], groups[16:], s)
-    assert result.curve[0].eval_loss == pytest.approx(0.6931, abs=1e-3)  # policy == reference at step 0
+    assert result.curve[0].eval_loss == pytest.approx(math.log(2))
+    # That step-0 value is not computed: it rests on a fresh adapter leaving the model unchanged.
+    from medtune.train.loop import _apply_lora, sequence_logprobs
+
+    fresh = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(), seed=0)
+    torch.testing.assert_close(sequence_logprobs(fresh, groups[16:], 256), sequence_logprobs(tiny.model, groups[16:], 256))
+    assert result.curve[-1].eval_loss != pytest.approx(math.log(2), abs=1e-6)
     assert result.train_losses[-1] < result.train_losses[0]
 
 
@@ -101,3 +108,11 @@ def test_full_finetune_without_lora(tiny, uti_data):
     result = train(copy.deepcopy(tiny.model), groups, [], s)
     changed = [k for k, v in result.model.state_dict().items() if not torch.equal(v, before[k])]
     assert changed
+
+
+def test_lora_last_layers_only(tiny):
+    from medtune.train.loop import _apply_lora
+
+    model = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(last_layers=1), seed=0)
+    adapted = {n.split(".layers.")[1].split(".")[0] for n, p in model.named_parameters() if "lora_" in n}
+    assert adapted == {"1"}  # the tiny model has layers 0 and 1

@@ -137,7 +137,8 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
     compute = _compute(store)
     for name, result in tasks_out.items():
         ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
-        result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
+        note = f"p {study.statistics.correction}-adjusted over {len(comparisons)} comparisons"
+        result["deploy"], result["recommendation"] = recommend(result, alpha_note=note, dpo_to_sft=ratio)
 
     return {
         "schema": 1,

@@ -56,10 +56,10 @@ DISTRACTORS = ("alarm_words_admin", "calm_tone_red_flag", "resolved_history",
 QUOTAS = {("urgent", "physician"): 0.38, ("urgent", "medical assistant"): 0.12,
           ("non-urgent", "physician"): 0.12, ("non-urgent", "medical assistant"): 0.38}
 MIN_WORDS, MAX_WORDS = 30, 70
-INSTRUCTION = ("Triage this message. Urgency: urgent if it needs same-day clinical attention, "
-               "otherwise non-urgent. Provider: physician if it needs clinical judgement, "
-               "medical assistant if it is administrative. Answer in exactly this format: "
-               "urgency: <urgent or non-urgent>; provider: <physician or medical assistant>")
+# Kept short on purpose: every prompt token is paid for in every training step on a CPU.
+INSTRUCTION = ("Triage: urgent = needs same-day clinical attention; physician = needs clinical "
+               "judgement, medical assistant = administrative. Answer as: "
+               "urgency: <urgent|non-urgent>; provider: <physician|medical assistant>")
 
 
 @dataclass(frozen=True)
@@ -381,7 +381,7 @@ class TriageTask(Task):
                    "clinical attention (red-flag symptoms, a critical medicine running out "
                    "within 24 h), else non-urgent. Provider: physician when it needs clinical "
                    "judgement, medical assistant when it is administrative.")
-    system_prompt = "You are an experienced clinic nurse who triages patient portal messages."
+    system_prompt = "You triage patient portal messages."
     endpoints = (Endpoint("urgency", ("urgent", "non-urgent"), positive="urgent"),
                  Endpoint("provider", ("physician", "medical assistant"), positive="physician"))
 

@@ -36,9 +36,9 @@ DISTRACTORS = ("asymptomatic_pyuria", "nonspecific_symptom", "flank_pain", "feve
 NEGATIVE_CASES = ("asymptomatic_pyuria", "nonspecific_with_pyuria", "flank_or_fever_clean_ua",
                   "vaginitis", "catheter_bacteriuria", "symptoms_clean_ua")
 MIN_WORDS, MAX_WORDS = 35, 70
-QUESTION = ("Question: Does this patient have a urinary tract infection, defined as pyuria AND "
-            "at least one lower urinary tract symptom (dysuria, frequency, urgency, or "
-            "suprapubic pain)? Answer with exactly one word: yes or no.")
+# Kept short on purpose: every prompt token is paid for in every training step on a CPU.
+QUESTION = ("Question: UTI = pyuria AND at least one lower urinary tract symptom (dysuria, "
+            "frequency, urgency, suprapubic pain). UTI? Answer yes or no.")
 
 # --- phrase banks ----------------------------------------------------------------------------
 SYMPTOM_PHRASES = {
@@ -271,7 +271,7 @@ class UTITask(Task):
                    "reports pyuria (>=10 WBC/hpf) AND at least one lower urinary tract symptom "
                    "(dysuria, frequency, urgency, suprapubic pain); pyuria alone, or symptoms "
                    "with a clean urinalysis, is no.")
-    system_prompt = "You are a careful clinician who classifies clinical notes by stated criteria."
+    system_prompt = "You classify clinical notes by stated criteria."
     endpoints = (Endpoint("uti", labels=("yes", "no"), positive="yes"),)
 
     def answer(self, label: Label) -> str:
