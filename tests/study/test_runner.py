@@ -102,3 +102,25 @@ def test_generation_mode_reports_parse_failures(tiny_model_dir, tmp_path):
     rows = store.predictions("uti", "base", "test")
     assert len(rows) == 8 and all(r["predicted"] is None for r in rows)
     store.close()
+
+
+def test_prepare_data_from_file(tmp_path):
+    from medtune.config import TaskEntry
+    from medtune.data.readers import write_jsonl
+    from medtune.errors import UserError
+    from medtune.study.runner import prepare_data
+    from medtune.tasks import get_task
+
+    task = get_task("uti")
+    examples = task.generate(10, 5)
+    splits = ["train"] * 6 + ["test"] * 4
+    write_jsonl(tmp_path / "d.jsonl", [e.model_copy(update={"split": s}) for e, s in zip(examples, splits)])
+    td = prepare_data(TaskEntry.model_validate({"task": "uti", "data": {"path": "d.jsonl"}}), 0, tmp_path)
+    assert len(td.splits["train"]) == 6 and len(td.splits["test"]) == 4
+    assert all(e.rejected and e.rejected != e.chosen for e in td.splits["train"])
+    again = prepare_data(TaskEntry.model_validate({"task": "uti", "data": {"path": "d.jsonl"}}), 0, tmp_path)
+    assert again.data_hash == td.data_hash
+
+    write_jsonl(tmp_path / "nosplit.jsonl", examples)
+    with pytest.raises(UserError, match="sizes"):
+        prepare_data(TaskEntry.model_validate({"task": "uti", "data": {"path": "nosplit.jsonl"}}), 0, tmp_path)

@@ -116,3 +116,19 @@ def test_lora_last_layers_only(tiny):
     model = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(last_layers=1), seed=0)
     adapted = {n.split(".layers.")[1].split(".")[0] for n, p in model.named_parameters() if "lora_" in n}
     assert adapted == {"1"}  # the tiny model has layers 0 and 1
+
+
+def test_stratified_batches_keep_proportions():
+    """75 'a' and 25 'b': every batch of 8 holds 6 or so 'a' (never a batch of one label),
+    every epoch visits every example once, and the stream is reproducible by seed."""
+    from medtune.train.loop import _batches
+
+    strata = ["a"] * 75 + ["b"] * 25
+    stream = _batches(100, 8, seed=3, strata=strata)
+    batches = [next(stream) for _ in range(12)]  # 96 of the first epoch's 100
+    counts = [sum(strata[i] == "b" for i in b) for b in batches]
+    assert all(1 <= c <= 3 for c in counts), counts
+    seen = [i for b in batches for i in b]
+    assert len(set(seen)) == len(seen)
+    again = _batches(100, 8, seed=3, strata=strata)
+    assert [next(again) for _ in range(12)] == batches

@@ -47,5 +47,7 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
     c = outcome.results["compute"]
     ratio = c.get("dpo_to_sft")
     console.print(f"compute: SFT {c['seconds'].get('sft', 0):.0f} s, DPO {c['seconds'].get('dpo', 0):.0f} s"
-                  + (f" (DPO/SFT {ratio:.2f}x)" if ratio else "") + f", evaluation {c['seconds'].get('eval', 0):.0f} s")
+                  + (f" (DPO/SFT {ratio:.2f}x in total" if ratio else "")
+                  + (f", {c['dpo_to_sft_per_step']:.2f}x per step)" if ratio and c.get("dpo_to_sft_per_step") else ")" if ratio else "")
+                  + f", evaluation {c['seconds'].get('eval', 0):.0f} s")
     console.print(f"report: {outcome.report_path}", markup=False, highlight=False)

@@ -93,7 +93,9 @@ def load_model(name_or_path: str, dtype: str = "float32") -> LoadedModel:
     """Load model and tokenizer (lazily imports transformers)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # medtune shows its own progress per stage
     path = resolve_model_dir(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:

@@ -196,10 +196,12 @@ def _compute_view(results: dict) -> dict:
         per_task.append([name, _num(t.get("sft"), 1), _num(t.get("dpo"), 1),
                          "–" if ratio is None else f"{ratio:.1f}x"])
     ratio = compute.get("dpo_to_sft")
+    per_step = compute.get("dpo_to_sft_per_step")
     return {
         "headers": ["Method", "Seconds", "Time"],
         "rows": rows,
         "ratio": "–" if ratio is None else f"{ratio:.1f}x",
+        "ratio_per_step": "–" if per_step is None else f"{per_step:.2f}x",
         "per_task_headers": ["Task", "SFT seconds", "DPO seconds", "DPO/SFT"],
         "per_task_rows": per_task,
     }
@@ -259,7 +261,7 @@ def _markdown(view: dict) -> str:
                 _md_table(t["comparison_headers"], [c["cells"] for c in t["comparisons"]]), ""]
     c = view["compute"]
     out += ["## Compute", "", _md_table(c["headers"], c["rows"]), "",
-            f"DPO/SFT compute ratio: {c['ratio']}", ""]
+            f"DPO/SFT compute ratio: {c['ratio']} in total, {c['ratio_per_step']} per optimizer step", ""]
     if c["per_task_rows"]:
         out += [_md_table(c["per_task_headers"], c["per_task_rows"]), ""]
     return "\n".join(out)

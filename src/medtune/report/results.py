@@ -11,6 +11,7 @@ the paper did over its tasks).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import numpy as np
@@ -137,8 +138,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
     compute = _compute(store)
     for name, result in tasks_out.items():
         ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
-        note = f"p {study.statistics.correction}-adjusted over {len(comparisons)} comparisons"
-        result["deploy"], result["recommendation"] = recommend(result, alpha_note=note, dpo_to_sft=ratio)
+        result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
 
     return {
         "schema": 1,
@@ -169,8 +169,18 @@ def _compute(store: Store) -> dict[str, Any]:
         per_task[task] = entry
         for stage, seconds in stages.items():
             totals[stage] = totals.get(stage, 0.0) + seconds
+    # Per optimizer step too: the totals also reflect how many steps each method was given,
+    # the per-step ratio is what one DPO step costs against one SFT step on the same data.
+    per_step: dict[str, float] = {}
+    for method in ("sft", "dpo"):
+        runs = [r for r in store.runs() if r["method"] == method and r["status"] == "done"]
+        steps = sum(json.loads(r["config"])["steps"] for r in runs)
+        if steps:
+            per_step[method] = round(sum(r["seconds"] for r in runs) / steps, 3)
     return {
         "seconds": {k: round(v, 2) for k, v in totals.items()},
         "dpo_to_sft": round(totals["dpo"] / totals["sft"], 3) if totals["sft"] and totals["dpo"] else None,
+        "seconds_per_step": per_step,
+        "dpo_to_sft_per_step": round(per_step["dpo"] / per_step["sft"], 3) if len(per_step) == 2 else None,
         "per_task": per_task,
     }

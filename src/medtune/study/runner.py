@@ -177,8 +177,14 @@ def _train_run(study, td, start_model, tokenizer, store, progress, method: str, 
     run_id = store.start_run(key, td.task.name, method, config, _device_name())
     progress.stage(f"{td.task.name}: {method.upper()} lr={lr:g}" + (f" beta={beta:g}" if beta else ""), budget.steps)
     start = time.perf_counter()
+    strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
     result = train(
-        copy.deepcopy(start_model), train_groups, eval_groups, settings, on_step=lambda s, l: progress.advance(1)
+        copy.deepcopy(start_model),
+        train_groups,
+        eval_groups,
+        settings,
+        on_step=lambda s, l: progress.advance(1),
+        strata=strata,
     )
     seconds = time.perf_counter() - start  # includes DPO's one-off reference pass
     store.finish_run(

@@ -70,18 +70,42 @@ class TrainResult:
     tokens: int  # real tokens through forward+backward
 
 
-def _batches(n: int, batch_size: int, seed: int) -> Iterator[list[int]]:
-    """Endless stream of example-index batches: a new seeded shuffle every epoch."""
+def _batches(n: int, batch_size: int, seed: int, strata: list[str] | None = None) -> Iterator[list[int]]:
+    """Endless stream of example-index batches: a new seeded shuffle every epoch.
+
+    With ``strata`` (e.g. each example's label), every epoch is shuffled within each stratum
+    and the strata are then interleaved evenly, so every batch carries about the data set's
+    own label proportions. Without it, a small batch that happens to be mostly one label
+    swings the model's prior back and forth between steps. The proportions are kept as they
+    are (no re-balancing), so the prior learned is the data's."""
     rng = random.Random(seed)
     order: list[int] = []
     while True:
         batch = []
         while len(batch) < batch_size:
             if not order:
-                order = list(range(n))
-                rng.shuffle(order)
+                order = _epoch_order(n, rng, strata)
             batch.append(order.pop())
         yield batch
+
+
+def _epoch_order(n: int, rng: random.Random, strata: list[str] | None) -> list[int]:
+    """One epoch's order, consumed from the end (``pop``)."""
+    if strata is None:
+        order = list(range(n))
+        rng.shuffle(order)
+        return order
+    by_stratum: dict[str, list[int]] = {}
+    for i, s in enumerate(strata):
+        by_stratum.setdefault(s, []).append(i)
+    keyed = []
+    for key in sorted(by_stratum):
+        members = by_stratum[key]
+        rng.shuffle(members)
+        # Member j of a stratum of size m sits at fraction (j + u) / m of the epoch.
+        keyed += [((j + rng.random()) / len(members), i) for j, i in enumerate(members)]
+    keyed.sort(reverse=True)
+    return [i for _, i in keyed]
 
 
 def _micro_batches(indices: list[int], grad_accum: int) -> list[list[int]]:
@@ -172,12 +196,20 @@ def train(
     eval_groups: list[Group],
     settings: TrainSettings,
     on_step: Callable[[int, float], None] | None = None,
+    strata: list[str] | None = None,
 ) -> TrainResult:
     """Train ``model`` (a transformers causal LM) in place and return it merged.
 
-    SFT groups have one completion (the gold answer); DPO groups two (chosen, rejected)."""
+    SFT groups have one completion (the gold answer); DPO groups two (chosen, rejected).
+    ``strata`` (one key per training group, e.g. its label) makes batches label-stratified."""
+    import warnings
+
     from accelerate import Accelerator
     from transformers import get_scheduler
+
+    # accelerate asks transformers about gradient checkpointing through a deprecated name;
+    # the warning says nothing a medtune user can act on.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
     want = 1 if settings.method == "sft" else 2
     assert all(len(g.completions) == want for g in train_groups + eval_groups)
@@ -228,7 +260,7 @@ def train(
         curve = [CurvePoint(0, eval_loss())]
     losses: list[float] = []
     tokens = 0
-    stream = _batches(len(train_groups), settings.batch_size, settings.seed)
+    stream = _batches(len(train_groups), settings.batch_size, settings.seed, strata)
     start = time.perf_counter()
     for step in range(1, settings.steps + 1):
         indices = next(stream)
