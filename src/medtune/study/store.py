@@ -60,6 +60,54 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_judges_and_grading",
+        """
+        CREATE TABLE judge_cache (
+            judge TEXT NOT NULL,               -- judge name from the study file
+            rubric TEXT NOT NULL,
+            input_hash TEXT NOT NULL,          -- sha256 of the rendered messages and call settings
+            raw TEXT NOT NULL,                 -- the judge's reply, verbatim
+            verdict TEXT,                      -- JSON value, NULL when unparseable
+            created REAL NOT NULL,
+            PRIMARY KEY (judge, rubric, input_hash)
+        );
+        CREATE TABLE prompts (
+            task TEXT NOT NULL,
+            example_id TEXT NOT NULL,
+            prompt TEXT NOT NULL,              -- the prompt as a grader should read it
+            PRIMARY KEY (task, example_id)
+        );
+        CREATE TABLE graders (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,                -- grader | adjudicator
+            token_hash TEXT NOT NULL UNIQUE,   -- sha256 hex of the secret link token
+            created REAL NOT NULL
+        );
+        CREATE TABLE grade_items (
+            id INTEGER PRIMARY KEY,
+            public_id TEXT NOT NULL UNIQUE,    -- random: shown to graders instead of id (blinding)
+            task TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            example_id TEXT NOT NULL,
+            rubric TEXT NOT NULL,
+            UNIQUE (task, variant, example_id, rubric)
+        );
+        CREATE TABLE assignments (
+            item_id INTEGER NOT NULL REFERENCES grade_items(id),
+            grader_id INTEGER NOT NULL REFERENCES graders(id),
+            PRIMARY KEY (item_id, grader_id)
+        );
+        CREATE TABLE grades (
+            item_id INTEGER NOT NULL REFERENCES grade_items(id),
+            grader_id INTEGER NOT NULL REFERENCES graders(id),
+            value TEXT NOT NULL,               -- JSON: an int 1-5, or true/false
+            created REAL NOT NULL,
+            PRIMARY KEY (item_id, grader_id)
+        )
+        """,
+    ),
 ]
 
 
@@ -192,3 +240,27 @@ class Store:
         for r in self.conn.execute("SELECT task, stage, SUM(seconds) FROM compute GROUP BY task, stage"):
             out.setdefault(r[0], {})[r[1]] = float(r[2])
         return out
+
+    # --- judge cache and grading prompts (tables of 0002_judges_and_grading) -----------------
+    def judge_cached(self, judge: str, rubric: str, input_hash: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT raw, verdict FROM judge_cache WHERE judge=? AND rubric=? AND input_hash=?",
+            (judge, rubric, input_hash),
+        ).fetchone()
+
+    def cache_judgement(self, judge: str, rubric: str, input_hash: str, raw: str, verdict: Any) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO judge_cache VALUES (?, ?, ?, ?, ?, ?)",
+                (judge, rubric, input_hash, raw, None if verdict is None else json.dumps(verdict), time.time()),
+            )
+
+    def save_prompts(self, task: str, prompts: dict[str, str]) -> None:
+        """{example_id: prompt text} for the grading app (predictions do not hold prompts)."""
+        with self.transaction() as c:
+            c.executemany("INSERT OR REPLACE INTO prompts VALUES (?, ?, ?)",
+                          [(task, eid, text) for eid, text in prompts.items()])
+
+    def prompts(self, task: str) -> dict[str, str]:
+        rows = self.conn.execute("SELECT example_id, prompt FROM prompts WHERE task=?", (task,))
+        return {r[0]: r[1] for r in rows}

@@ -1,0 +1,97 @@
+"""Judge backends: ``complete(messages) -> reply text``, temperature 0 and a fixed seed.
+
+A registry maps a backend name to a factory, so a new backend registers like the built-ins.
+Heavy imports (openai, transformers) happen inside the factories.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Protocol
+
+from medtune.errors import UserError
+from medtune.judges.config import JudgeSettings
+from medtune.judges.egress import check_egress
+
+
+class Backend(Protocol):
+    def complete(self, messages: list[dict[str, str]]) -> str: ...
+
+
+class TransientError(Exception):
+    """A failure worth retrying (connection, timeout, rate limit, server error)."""
+
+
+_BACKENDS: dict[str, Callable[[JudgeSettings], Backend]] = {}
+
+
+def register_backend(name: str):
+    def wrap(factory: Callable[[JudgeSettings], Backend]):
+        _BACKENDS[name] = factory
+        return factory
+    return wrap
+
+
+def make_backend(settings: JudgeSettings) -> Backend:
+    return _BACKENDS[settings.backend](settings)
+
+
+class OpenAIBackend:
+    def __init__(self, settings: JudgeSettings) -> None:
+        import openai
+
+        assert settings.base_url is not None
+        check_egress(settings.name, settings.base_url, settings.allow_external)
+        key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama) ignore the key
+        if settings.api_key_env:
+            key = os.environ.get(settings.api_key_env, "")
+            if not key:
+                raise UserError(f"judge {settings.name!r}: environment variable "
+                                f"{settings.api_key_env} (api_key_env) is not set; export it first")
+        self.settings = settings
+        self._openai = openai
+        # Our own retry loop (judges.jury) owns backoff, so the client does not retry.
+        self.client = openai.OpenAI(base_url=settings.base_url, api_key=key, max_retries=0,
+                                    timeout=settings.timeout_seconds)
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        o = self._openai
+        try:
+            resp = self.client.chat.completions.create(
+                model=self.settings.model, messages=messages, temperature=0,
+                seed=self.settings.seed, max_tokens=self.settings.max_tokens,
+            )
+        except (o.APIConnectionError, o.APITimeoutError, o.RateLimitError, o.InternalServerError) as err:
+            raise TransientError(f"{type(err).__name__}: {err}") from err
+        except o.APIStatusError as err:
+            raise UserError(f"judge {self.settings.name!r}: the server refused the call "
+                            f"(HTTP {err.status_code}); check `model` and the API key") from None
+        return resp.choices[0].message.content or ""
+
+
+class LocalBackend:
+    """A causal LM from a local directory; greedy decoding (temperature 0)."""
+
+    def __init__(self, settings: JudgeSettings) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.settings = settings
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(settings.model)
+        self.model = AutoModelForCausalLM.from_pretrained(settings.model).eval()
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        torch = self.torch
+        torch.manual_seed(self.settings.seed)
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                 return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            out = self.model.generate(**ids, do_sample=False, max_new_tokens=self.settings.max_tokens,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        return self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+register_backend("openai")(OpenAIBackend)
+register_backend("local")(LocalBackend)

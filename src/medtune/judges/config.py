@@ -1,0 +1,53 @@
+"""Judge settings as the study file states them (the lead's config imports these models).
+
+Strict (``extra="forbid"``): a misspelt key is an error that names it, never ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class JudgeSettings(BaseModel):
+    """One LLM judge. ``openai``: any OpenAI-compatible chat-completions server (vLLM,
+    llama.cpp server, Ollama, OpenAI); ``local``: a Hugging Face model in this process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, description="cache key: change it when the judge changes")
+    backend: Literal["openai", "local"]
+    model: str = Field(min_length=1, description="served model name, or a local model directory")
+    base_url: str | None = Field(None, description="openai backend: e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
+    allow_external: bool = Field(False, description="allow a judge outside loopback/private networks")
+    seed: int = 0
+    max_tokens: int = Field(16, gt=0, description="a verdict is one token or word")
+    timeout_seconds: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0, description="extra attempts after a failed call")
+    backoff_seconds: float = Field(1.0, ge=0, description="first wait; doubles per retry")
+
+    @model_validator(mode="after")
+    def _backend_fields(self) -> JudgeSettings:
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("the openai backend needs `base_url` (e.g. http://127.0.0.1:8000/v1)")
+        if self.backend == "local" and (self.base_url or self.api_key_env):
+            raise ValueError("the local backend takes no `base_url` or `api_key_env`")
+        return self
+
+
+class JurySettings(BaseModel):
+    """The judges of a study and the rubric per task, e.g. ``{summary: summary_likert}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    judges: list[JudgeSettings] = Field(min_length=1)
+    rubrics: dict[str, str] = Field(default_factory=dict, description="task name -> rubric name")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> JurySettings:
+        names = [j.name for j in self.judges]
+        if len(set(names)) != len(names):
+            raise ValueError(f"judge names must be unique (they key the cache), got {names}")
+        return self

@@ -1,0 +1,115 @@
+"""Judging with a cache, retries and a jury.
+
+Every call is cached in study.db by (judge name, rubric, hash of the rendered messages and
+call settings), so a resumed study never pays for a verdict twice. An unparseable reply is
+cached as such (verdict NULL) and counts as no vote; it is never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from medtune.errors import UserError
+from medtune.grading.agreement import Agreement, agreement
+from medtune.judges.backends import Backend, TransientError, make_backend
+from medtune.judges.config import JudgeSettings
+from medtune.judges.rubrics import Rubric, Verdict
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to judge: a test example's prompt, a model's output, the gold answer."""
+
+    example_id: str
+    prompt: str
+    output: str
+    gold: str | None = None
+
+
+@dataclass
+class JuryResult:
+    """verdicts: {judge: {example_id: verdict or None}}; final: {example_id: aggregate or None}
+    (mean for Likert, majority for binary, None with no parseable vote or a tied vote);
+    agreement: {"a|b": Agreement} over the examples both judges parsed."""
+
+    verdicts: dict[str, dict[str, Verdict | None]]
+    final: dict[str, float | bool | None]
+    agreement: dict[str, Agreement] = field(default_factory=dict)
+
+
+def input_hash(settings: JudgeSettings, messages: list[dict[str, str]]) -> str:
+    payload = {"messages": messages, "model": settings.model, "seed": settings.seed,
+               "max_tokens": settings.max_tokens, "temperature": 0}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def call_with_retries(backend: Backend, messages: list[dict[str, str]], settings: JudgeSettings,
+                      sleep: Callable[[float], None] = time.sleep) -> str:
+    """Retry transient failures with exponential backoff (backoff_seconds, then x2 each)."""
+    for attempt in range(settings.retries + 1):
+        try:
+            return backend.complete(messages)
+        except TransientError as err:
+            if attempt == settings.retries:
+                raise UserError(f"judge {settings.name!r} failed {attempt + 1} times, last: {err}; "
+                                "check that the server is up, then run again (verdicts so far "
+                                "are cached)") from None
+            sleep(settings.backoff_seconds * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequence[Item],
+                backend: Backend | None = None) -> dict[str, Verdict | None]:
+    """{example_id: verdict or None (unparseable)}; the backend is built only on a cache miss."""
+    out: dict[str, Verdict | None] = {}
+    for item in items:
+        messages = rubric.messages(item.prompt, item.output, item.gold)
+        key = input_hash(settings, messages)
+        row = store.judge_cached(settings.name, rubric.name, key)
+        if row is not None:
+            out[item.example_id] = None if row["verdict"] is None else json.loads(row["verdict"])
+            continue
+        backend = backend or make_backend(settings)
+        raw = call_with_retries(backend, messages, settings)
+        verdict = rubric.parse(raw)
+        store.cache_judgement(settings.name, rubric.name, key, raw, verdict)
+        out[item.example_id] = verdict
+    return out
+
+
+def aggregate(rubric: Rubric, votes: Sequence[Verdict | None]) -> float | bool | None:
+    valid = [v for v in votes if v is not None]
+    if not valid:
+        return None
+    if rubric.kind == "likert":
+        return sum(valid) / len(valid)
+    yes = sum(bool(v) for v in valid)
+    no = len(valid) - yes
+    return None if yes == no else yes > no
+
+
+def jury_agreement(rubric: Rubric, verdicts: dict[str, dict[str, Verdict | None]]) -> dict[str, Agreement]:
+    """Pairwise agreement between judges; weighted (quadratic) kappa for Likert."""
+    weights = "quadratic" if rubric.kind == "likert" else "none"
+    out = {}
+    for a, b in combinations(sorted(verdicts), 2):
+        ids = [e for e in verdicts[a] if verdicts[a][e] is not None and verdicts[b].get(e) is not None]
+        out[f"{a}|{b}"] = agreement([verdicts[a][e] for e in ids], [verdicts[b][e] for e in ids],
+                                    rubric.choices, weights)
+    return out
+
+
+def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items: Sequence[Item],
+             backends: dict[str, Backend] | None = None) -> JuryResult:
+    """Every judge judges every item; verdicts are aggregated per example."""
+    backends = backends or {}
+    verdicts = {j.name: judge_items(store, j, rubric, items, backends.get(j.name)) for j in judges}
+    final = {it.example_id: aggregate(rubric, [verdicts[j.name][it.example_id] for j in judges])
+             for it in items}
+    return JuryResult(verdicts=verdicts, final=final, agreement=jury_agreement(rubric, verdicts))
