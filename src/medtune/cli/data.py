@@ -48,6 +48,26 @@ def synth(
     typer.echo(f"wrote {len(examples)} {task} examples to {out}")
 
 
+@app.command()
+def medqa(
+    file: Path = typer.Argument(..., help="MedQA JSONL (question, answer, options, meta_info, "
+                                          "answer_idx)."),
+    out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
+    meta: str | None = typer.Option(None, "--meta", help='Keep only this meta_info, e.g. '
+                                                          '"step2&3".'),
+    seed: int = typer.Option(0, "--seed", help="Seed for the wrong option used as rejected."),
+) -> None:
+    """Make MedQA questions open-ended (no options shown); rejected = a random wrong option."""
+    from medtune.data.readers import write_jsonl
+    from medtune.tasks.medqa import read_medqa
+
+    examples = read_medqa(file, meta_info=meta, seed=seed)
+    write_jsonl(out, examples)
+    unchanged = sum(e.meta["rewrite"] is None for e in examples)
+    typer.echo(f"wrote {len(examples)} open-ended questions to {out} "
+               f"({unchanged} left as written: no 'which of the following' to rewrite)")
+
+
 def summary_line(path: str, examples) -> str:
     """'PATH: N examples; splits: ...; labels: ...' (multi-axis labels counted per axis)."""
     splits = Counter(ex.split or "unsplit" for ex in examples)

@@ -1,0 +1,183 @@
+"""MedQA (Jin et al. 2021, USMLE-style questions) made open-ended, as the paper did.
+
+The paper (Savage et al. 2025, "Clinical Reasoning") used MedQA step 2&3 questions with the
+answer options removed, so the model must produce the answer rather than pick a letter; DPO's
+rejected answer was a random wrong option. This adapter does the same on MedQA's JSONL:
+``question``, ``answer`` (text of the right option), ``options`` ({letter: text}),
+``meta_info`` ("step1" or "step2&3"), ``answer_idx`` (the right letter).
+
+Question stems end in "Which of the following ...?", which makes no sense without the options;
+``open_question`` rewrites them by the rules in ``REWRITES`` (first match wins, one rewrite per
+question). Options and the right letter stay in ``meta`` so open answers can be graded:
+``grade_open_answer`` gives a normalized match to the gold option and the option the answer is
+closest to by token-overlap F1 (SQuAD's answer F1: harmonic mean of token precision and recall
+on normalized tokens). An answer that names the right thing in other words ("MI" for "myocardial
+infarction") needs the equivalence judge of the graders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from medtune.data.records import Example
+from medtune.errors import UserError
+
+SYSTEM_PROMPT = ("You are a physician answering a clinical vignette. Give the single best "
+                 "answer in a few words.")
+
+_VERBS = ("is|are|was|were|best|would|could|should|will|most|has|have|can|does|do|did|"
+          "explains|describes|accounts")
+# (name, pattern, replacement): applied in order, first match only; case-insensitive, and the
+# replacement keeps the capital of a sentence start.
+REWRITES: tuple[tuple[str, str, str], ...] = (
+    ("of_the_following_which", r"\bof the following,? which\b", "which"),
+    ("preposition_which_end", r"\b(of|to|by|with|for|from|in|on|at)\s+which of the following\s*\?",
+     r"\1 what?"),
+    ("which_end", r"\bwhich of the following\s*\?", "what?"),
+    ("which_verb", rf"\bwhich of the following\s+({_VERBS})\b", r"what \1"),
+    ("which_noun", r"\bwhich of the following\s+([a-z-]+)", r"which \1"),
+)
+_ARTICLES = {"a", "an", "the"}
+
+
+# --- making questions open-ended ----------------------------------------------------------
+def open_question(question: str) -> tuple[str, str | None]:
+    """The question without its reference to options, and the name of the rule used (None
+    when no rule applied and the question is returned unchanged)."""
+    for name, pattern, repl in REWRITES:
+        m = re.search(pattern, question, flags=re.IGNORECASE)
+        if m is None:
+            continue
+        new = m.expand(repl)
+        if m.group(0)[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        return question[: m.start()] + new + question[m.end():], name
+    return question, None
+
+
+# --- grading an open answer ---------------------------------------------------------------
+def normalize_answer(text: str) -> str:
+    """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed."""
+    text = text.lower().translate(str.maketrans(string.punctuation, " " * len(string.punctuation)))
+    return " ".join(w for w in text.split() if w not in _ARTICLES)
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    """SQuAD-style F1 of normalized tokens (multiset overlap); 0 when either is empty."""
+    p, r = normalize_answer(prediction).split(), normalize_answer(reference).split()
+    common = sum((Counter(p) & Counter(r)).values())
+    if not p or not r or not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(r)
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class OpenGrade:
+    gold: str              # letter of the right option
+    exact: bool            # normalized answer equals the gold option, or names only it
+    closest: str | None    # letter of the option with the highest token F1; None on a tie or 0
+    f1: dict[str, float]   # token F1 against every option
+
+    @property
+    def correct(self) -> bool:
+        return self.exact or self.closest == self.gold
+
+
+def grade_open_answer(answer: str, options: dict[str, str], answer_idx: str) -> OpenGrade:
+    """Grade a free-text answer against the options. ``exact``: the normalized answer equals
+    the normalized gold option, or the gold option appears in it as a whole phrase and no
+    other option does. ``closest``: the option with the best token F1 (None if the best is 0
+    or shared). ``correct`` is exact, or closest is the gold letter."""
+    norm = normalize_answer(answer)
+    gold = normalize_answer(options[answer_idx])
+
+    def contains(opt: str) -> bool:
+        return bool(opt) and re.search(rf"(^| ){re.escape(opt)}( |$)", norm) is not None
+
+    named = [k for k, v in options.items() if contains(normalize_answer(v))]
+    # an option named only as part of a longer named option ("anemia" in "iron deficiency
+    # anemia") does not count as a second answer
+    named = [k for k in named if not any(
+        k != j and normalize_answer(options[k]) in normalize_answer(options[j]) for j in named)]
+    exact = norm == gold or named == [answer_idx]
+    f1 = {k: token_f1(answer, v) for k, v in options.items()}
+    best = max(f1.values(), default=0.0)
+    top = [k for k, v in f1.items() if v == best]
+    closest = top[0] if best > 0 and len(top) == 1 else None
+    return OpenGrade(gold=answer_idx, exact=exact, closest=closest, f1=f1)
+
+
+# --- the adapter --------------------------------------------------------------------------
+def read_medqa(path: str | Path, meta_info: str | None = None, seed: int = 0) -> list[Example]:
+    """MedQA JSONL -> open-ended Examples (label None; options, answer_idx, meta_info and the
+    rewrite rule in meta). ``meta_info`` keeps only questions with that value ("step2&3").
+    ``rejected`` is a wrong option drawn with Random(f"{seed}:{id}"). The id is a hash of the
+    question, so the same question always gets the same id and a repeated one is reported.
+    Every malformed line is reported at once as FILE:LINE."""
+    from medtune.data.readers import read_jsonl
+
+    rows = read_jsonl(path)
+    examples: list[Example] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    seen_meta: Counter = Counter()
+    for line, raw in rows:
+        found = _check_row(raw)
+        if found:
+            problems += [f"{path}:{line}: {p}" for p in found]
+            continue
+        seen_meta[raw.get("meta_info")] += 1
+        if meta_info is not None and raw.get("meta_info") != meta_info:
+            continue
+        qid = "medqa-" + hashlib.sha1(raw["question"].strip().encode()).hexdigest()[:12]
+        if qid in first_line:
+            problems.append(f"{path}:{line}: question: same question as line {first_line[qid]}; "
+                            "drop one copy")
+            continue
+        first_line[qid] = line
+        options = {str(k): str(v) for k, v in raw["options"].items()}
+        wrong = sorted(k for k in options if k != raw["answer_idx"])
+        rng = random.Random(f"{seed}:{qid}")
+        prompt, rule = open_question(raw["question"].strip())
+        examples.append(Example(
+            id=qid, prompt=prompt, chosen=raw["answer"].strip(),
+            rejected=options[rng.choice(wrong)].strip(), label=None,
+            meta={"options": options, "answer_idx": raw["answer_idx"],
+                  "meta_info": raw.get("meta_info"), "rewrite": rule, "source_line": line}))
+    if problems:
+        n = len(problems)
+        raise UserError(f"{path}: {n} problem{'s' if n != 1 else ''}", problems=problems)
+    if meta_info is not None and not examples:
+        values = ", ".join(f"{v!r} ({c})" for v, c in sorted(seen_meta.items(), key=str))
+        raise UserError(f"{path}: no question has meta_info {meta_info!r}; the file has "
+                        f"{values or 'none'}. Pass one of those to --meta, or leave --meta out.")
+    return examples
+
+
+def _check_row(raw: dict) -> list[str]:
+    """``field: what is wrong`` for one MedQA record."""
+    found = []
+    for key in ("question", "answer", "answer_idx"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            found.append(f"{key}: missing or not text; MedQA records need question, answer, "
+                         "options, answer_idx")
+    options = raw.get("options")
+    if not isinstance(options, dict) or len(options) < 2:
+        found.append('options: expected an object of at least two {"A": "text", ...}')
+        return found
+    if found:
+        return found
+    if raw["answer_idx"] not in options:
+        found.append(f"answer_idx: {raw['answer_idx']!r} is not one of the option letters "
+                     f"{sorted(options)}")
+    elif normalize_answer(str(options[raw["answer_idx"]])) != normalize_answer(raw["answer"]):
+        found.append(f"answer: {raw['answer']!r} differs from option {raw['answer_idx']} "
+                     f"({options[raw['answer_idx']]!r}); fix answer or answer_idx")
+    return found
