@@ -68,6 +68,41 @@ def medqa(
                f"({unchanged} left as written: no 'which of the following' to rewrite)")
 
 
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="Table: .csv, .xlsx (first sheet), .parquet or .jsonl."),
+    task: str = typer.Option(..., "--task", help="Task the data is for, e.g. uti."),
+    maps: list[str] = typer.Option(..., "--map", help="FIELD=COLUMN for prompt and chosen "
+                                   "(required) and id, split, label, rejected; repeat it."),
+    out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
+) -> None:
+    """Turn a table into medtune JSONL by a column mapping; every row problem as FILE:ROW."""
+    from medtune.data.importers import import_table, parse_maps
+    from medtune.data.readers import write_jsonl
+
+    examples, blank = import_table(file, _task(task), parse_maps(maps))
+    write_jsonl(out, examples)
+    skipped = f" ({blank} blank rows skipped)" if blank else ""
+    typer.echo(f"wrote {len(examples)} {task} examples to {out}{skipped}")
+
+
+@app.command()
+def export(
+    file: Path = typer.Argument(..., help="medtune JSONL (or CSV) data file."),
+    fmt: str = typer.Option(..., "--format", help="openai-sft, openai-dpo or trl."),
+    out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
+    task: str | None = typer.Option(None, "--task", help="Task: checks labels and adds its "
+                                                          "system prompt."),
+) -> None:
+    """Export for hosted fine-tuning (OpenAI SFT or preference) or TRL's preference format."""
+    from medtune.data.export import export_examples, load_for_export
+
+    t = _task(task) if task else None
+    examples = load_for_export(file, t)
+    n = export_examples(examples, fmt, out, t.system_prompt if t else None, source=str(file))
+    typer.echo(f"wrote {n} {fmt} records to {out}")
+
+
 def summary_line(path: str, examples) -> str:
     """'PATH: N examples; splits: ...; labels: ...' (multi-axis labels counted per axis)."""
     splits = Counter(ex.split or "unsplit" for ex in examples)
