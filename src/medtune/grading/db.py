@@ -1,0 +1,248 @@
+"""Grading data in study.db: graders, blinded items, assignments, grades, final verdicts.
+
+Each item (one test example x one variant's output x one rubric) goes to two graders; when
+their verdicts differ, an adjudicator's verdict is final. Everything a grader may see is
+selected here by grader id, so the web layer cannot leak another grader's verdicts.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medtune.errors import UserError
+from medtune.grading.agreement import Agreement, agreement
+from medtune.judges.rubrics import Verdict, get_rubric
+from medtune.study.store import Store
+
+GRADERS_PER_ITEM = 2
+
+
+@dataclass(frozen=True)
+class Grader:
+    id: int
+    name: str
+    role: str  # grader | adjudicator
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_grader(store: Store, name: str, role: str = "grader") -> str:
+    """Create a grader and return their secret token (only its sha256 is stored)."""
+    if role not in ("grader", "adjudicator"):
+        raise UserError(f"--role must be grader or adjudicator, got {role!r}")
+    token = secrets.token_urlsafe(32)
+    try:
+        with store.transaction() as c:
+            c.execute("INSERT INTO graders (name, role, token_hash, created) VALUES (?, ?, ?, ?)",
+                      (name, role, hash_token(token), time.time()))
+    except Exception as err:  # sqlite3.IntegrityError: the name is taken
+        if "UNIQUE" in str(err):
+            raise UserError(f"a grader named {name!r} exists already; choose another name") from None
+        raise
+    assign(store)
+    return token
+
+
+def grader_by_token(store: Store, token: str) -> Grader | None:
+    row = store.conn.execute("SELECT id, name, role FROM graders WHERE token_hash=?",
+                             (hash_token(token),)).fetchone()
+    return None if row is None else Grader(row[0], row[1], row[2])
+
+
+def create_items(store: Store, task: str, rubric: str, variants: tuple[str, ...] = ("base", "sft", "dpo"),
+                 split: str = "test") -> int:
+    """One item per (example, variant) test prediction; returns how many are new."""
+    get_rubric(rubric)
+    rows = [(task, v, p["example_id"]) for v in variants for p in store.predictions(task, v, split)]
+    if not rows:
+        raise UserError(f"no {split} predictions for task {task!r} (variants {', '.join(variants)}) "
+                        "in study.db; run the study first")
+    before = store.conn.execute("SELECT COUNT(*) FROM grade_items").fetchone()[0]
+    with store.transaction() as c:
+        c.executemany("INSERT OR IGNORE INTO grade_items (public_id, task, variant, example_id, rubric) "
+                      "VALUES (?, ?, ?, ?, ?)", [(secrets.token_hex(8), t, v, e, rubric) for t, v, e in rows])
+    assign(store)
+    return store.conn.execute("SELECT COUNT(*) FROM grade_items").fetchone()[0] - before
+
+
+def assign(store: Store) -> None:
+    """Give every item with fewer than two graders to the least-loaded graders not on it yet."""
+    c = store.conn
+    graders = [r[0] for r in c.execute("SELECT id FROM graders WHERE role='grader' ORDER BY id")]
+    load = {g: 0 for g in graders}
+    on_item: dict[int, set[int]] = {}
+    for item_id, grader_id in c.execute("SELECT item_id, grader_id FROM assignments"):
+        on_item.setdefault(item_id, set()).add(grader_id)
+        if grader_id in load:
+            load[grader_id] += 1
+    new = []
+    for (item_id,) in c.execute("SELECT id FROM grade_items ORDER BY id").fetchall():
+        have = on_item.get(item_id, set())
+        for g in sorted((g for g in graders if g not in have), key=lambda g: (load[g], g)):
+            if len(have) >= GRADERS_PER_ITEM:
+                break
+            have = have | {g}
+            load[g] += 1
+            new.append((item_id, g))
+    if new:
+        with store.transaction() as t:
+            t.executemany("INSERT INTO assignments VALUES (?, ?)", new)
+
+
+def _grades_by_item(store: Store) -> dict[int, dict[int, Verdict]]:
+    out: dict[int, dict[int, Verdict]] = {}
+    for item_id, grader_id, value in store.conn.execute("SELECT item_id, grader_id, value FROM grades"):
+        out.setdefault(item_id, {})[grader_id] = json.loads(value)
+    return out
+
+
+def _roles(store: Store) -> dict[int, str]:
+    return {r[0]: r[1] for r in store.conn.execute("SELECT id, role FROM graders")}
+
+
+def disagreements(store: Store) -> list[int]:
+    """Item ids whose two graders' verdicts differ."""
+    roles = _roles(store)
+    out = []
+    for item_id, by in _grades_by_item(store).items():
+        values = [v for g, v in by.items() if roles[g] == "grader"]
+        if len(values) == GRADERS_PER_ITEM and values[0] != values[1]:
+            out.append(item_id)
+    return sorted(out)
+
+
+def queue(store: Store, grader: Grader) -> list[int]:
+    """The grader's item ids in their own random order (seeded by grader id)."""
+    if grader.role == "adjudicator":
+        ids = disagreements(store)
+    else:
+        ids = [r[0] for r in store.conn.execute(
+            "SELECT item_id FROM assignments WHERE grader_id=? ORDER BY item_id", (grader.id,))]
+    random.Random(grader.id).shuffle(ids)
+    return ids
+
+
+def progress(store: Store, grader: Grader) -> tuple[int, int, int | None]:
+    """(done, total, next item id or None); an adjudicated item is done for every adjudicator."""
+    ids = queue(store, grader)
+    if grader.role == "adjudicator":
+        adjudicated = {r[0] for r in store.conn.execute(
+            "SELECT item_id FROM grades JOIN graders ON graders.id=grades.grader_id WHERE role='adjudicator'")}
+        done_ids = adjudicated
+    else:
+        done_ids = {r[0] for r in store.conn.execute("SELECT item_id FROM grades WHERE grader_id=?", (grader.id,))}
+    todo = [i for i in ids if i not in done_ids]
+    return len(ids) - len(todo), len(ids), (todo[0] if todo else None)
+
+
+def item_for(store: Store, grader: Grader, public_id: str) -> dict[str, Any] | None:
+    """The blinded item as the grader may see it (no variant, no other verdicts), or None when
+    it is not in the grader's queue."""
+    row = store.conn.execute("SELECT * FROM grade_items WHERE public_id=?", (public_id,)).fetchone()
+    if row is None or row["id"] not in queue(store, grader):
+        return None
+    return blinded(store, row["id"])
+
+
+def blinded(store: Store, item_id: int) -> dict[str, Any]:
+    row = store.conn.execute("SELECT * FROM grade_items WHERE id=?", (item_id,)).fetchone()
+    rubric = get_rubric(row["rubric"])
+    pred = store.conn.execute(
+        "SELECT gold, text FROM predictions WHERE task=? AND variant=? AND split='test' AND example_id=?",
+        (row["task"], row["variant"], row["example_id"])).fetchone()
+    prompt = store.conn.execute("SELECT prompt FROM prompts WHERE task=? AND example_id=?",
+                                (row["task"], row["example_id"])).fetchone()
+    gold = json.loads(pred["gold"]) if rubric.needs_gold else None
+    return {"public_id": row["public_id"], "item_id": item_id, "rubric": rubric,
+            "prompt": prompt[0] if prompt else "(prompt not stored)", "output": pred["text"],
+            "gold": gold if gold is None or isinstance(gold, str) else json.dumps(gold)}
+
+
+def record_grade(store: Store, grader: Grader, public_id: str, raw_value: str) -> None:
+    item = item_for(store, grader, public_id)
+    if item is None:
+        raise PermissionError("item not assigned to this grader")
+    value = parse_choice(item["rubric"].kind, raw_value)
+    with store.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?)",
+                  (item["item_id"], grader.id, json.dumps(value), time.time()))
+
+
+def parse_choice(kind: str, raw: str) -> Verdict:
+    if kind == "likert" and raw in {"1", "2", "3", "4", "5"}:
+        return int(raw)
+    if kind == "binary" and raw in {"correct", "incorrect"}:
+        return raw == "correct"
+    raise ValueError(f"not a valid choice: {raw!r}")
+
+
+def final_grades(store: Store) -> dict[int, Verdict]:
+    """{item id: final verdict}: the agreed verdict, or the adjudicator's on a disagreement."""
+    roles = _roles(store)
+    out = {}
+    for item_id, by in _grades_by_item(store).items():
+        graders = [v for g, v in by.items() if roles[g] == "grader"]
+        adjudicator = [v for g, v in sorted(by.items()) if roles[g] == "adjudicator"]
+        if len(graders) == GRADERS_PER_ITEM and graders[0] == graders[1]:
+            out[item_id] = graders[0]
+        elif adjudicator:
+            out[item_id] = adjudicator[0]
+    return out
+
+
+def outcomes(store: Store, task: str, rubric: str | None = None) -> dict[str, dict[str, float]]:
+    """{variant: {example_id: value}} of final physician grades, for paired statistics:
+    Likert as a float 1-5, equivalence as 1.0 (correct) or 0.0. Items without a final grade
+    are left out; pair variants on the example ids they share."""
+    final = final_grades(store)
+    out: dict[str, dict[str, float]] = {}
+    sql = "SELECT id, variant, example_id, rubric FROM grade_items WHERE task=?"
+    for item_id, variant, example_id, r in store.conn.execute(sql, (task,)):
+        if item_id in final and (rubric is None or r == rubric):
+            out.setdefault(variant, {})[example_id] = float(final[item_id])
+    return out
+
+
+def statistics(store: Store) -> dict[tuple[str, str], Agreement]:
+    """{(task, rubric): agreement between the two graders of each doubly graded item};
+    weighted (quadratic) kappa for Likert."""
+    roles = _roles(store)
+    pairs: dict[tuple[str, str], tuple[list, list]] = {}
+    items = {r[0]: (r[1], r[2]) for r in store.conn.execute("SELECT id, task, rubric FROM grade_items")}
+    for item_id, by in sorted(_grades_by_item(store).items()):
+        values = [v for g, v in sorted(by.items()) if roles[g] == "grader"]
+        if len(values) == GRADERS_PER_ITEM:
+            a, b = pairs.setdefault(items[item_id], ([], []))
+            a.append(values[0])
+            b.append(values[1])
+    out = {}
+    for (task, rubric), (a, b) in sorted(pairs.items()):
+        r = get_rubric(rubric)
+        out[(task, rubric)] = agreement(a, b, r.choices, "quadratic" if r.kind == "likert" else "none")
+    return out
+
+
+def export_csv(store: Store, path: Path) -> int:
+    """Every grade, unblinded (variant included), plus the final verdict; returns rows written."""
+    final = final_grades(store)
+    rows = store.conn.execute(
+        "SELECT i.id, i.task, i.rubric, i.example_id, i.variant, g.name, g.role, gr.value "
+        "FROM grades gr JOIN grade_items i ON i.id=gr.item_id JOIN graders g ON g.id=gr.grader_id "
+        "ORDER BY i.task, i.example_id, i.variant, g.role DESC, g.name").fetchall()
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["task", "rubric", "example_id", "variant", "grader", "role", "value", "final"])
+        for r in rows:
+            fin = final.get(r[0])
+            w.writerow([r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), "" if fin is None else fin])
+    return len(rows)
