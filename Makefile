@@ -25,6 +25,8 @@ $(STAMP): $(PY) pyproject.toml
 
 $(TEST_STAMP): $(STAMP)
 	$(PIP) install --quiet -e '.[test]'
+	# Browser tests drive Debian's Chromium (never `playwright install`); CI runs as root.
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $@
 
 install: $(STAMP)
