@@ -231,3 +231,84 @@ def test_load_examples_empty_file(tmp_path):
     f.write_text("\n")
     with pytest.raises(UserError, match="no records"):
         load_examples(f, YesNo())
+
+
+# --- more malformed inputs (issue 5) ----------------------------------------------------------
+def test_label_differing_only_by_case_gets_a_hint():
+    _, problems = check(rec(label="Yes "))
+    assert problems == ["d.jsonl:1: label: finding='Yes ' is not one of ['yes', 'no']; "
+                        "did you mean 'yes'?"]
+
+
+def test_chosen_that_reads_as_another_label():
+    _, problems = check(rec(chosen="No, this is not a UTI.", label="yes"))
+    assert problems == ['d.jsonl:1: chosen: reads as label "no" but label is "yes"; '
+                        "fix whichever is wrong"]
+
+
+def test_chosen_that_parse_cannot_read_is_not_a_problem():
+    assert check(rec(chosen="Pyuria with dysuria: a urinary tract infection."))[1] == []
+
+
+@pytest.mark.parametrize("field,char,code", [("prompt", "\x00", "0000"),
+                                             ("chosen", "\x0c", "000C"),
+                                             ("rejected", "\x85", "0085")])
+def test_control_characters_in_text(field, char, code):
+    raw = rec(rejected="no") | {field: "ye" + char + "s"}
+    _, problems = check(raw)
+    assert problems[-1] == (f"d.jsonl:1: {field}: control character U+{code} at position 3; "
+                            "remove it (often left by a PDF or database export)")
+
+
+def test_chat_prompt_must_end_with_a_user_message():
+    _, problems = check(rec(prompt=[{"role": "user", "content": "Dysuria?"},
+                                    {"role": "assistant", "content": "yes"}]))
+    assert problems == ["d.jsonl:1: prompt: the last message is from the assistant; end the "
+                        "prompt with a user message (the answer goes in chosen)"]
+
+
+def test_over_long_prompt_against_the_model_context():
+    """Whitespace words stand in for tokens: 'a b c d' + 'yes' = 4 + 1 = 5 > 4; the second
+    record counts its longer answer: 1 + 3 = 4, not over."""
+    from medtune.data.validate import check_token_lengths
+
+    rows = [(1, rec(prompt="a b c d")), (2, rec(prompt="a", chosen="yes", rejected="no no no"))]
+    problems = check_token_lengths(rows, lambda s: len(s.split()), 4, PATH)
+    assert problems == ["d.jsonl:1: prompt: 5 tokens with its answer, over the model's context "
+                        "of 4; shorten the prompt or use a model with a longer context"]
+    assert SHAPE.match(problems[0])
+
+
+def test_leakage_across_splits_ignores_case_and_whitespace_only():
+    _, problems = check(rec(id="a", prompt="Fever\tand dysuria?", split="train"),
+                        rec(id="b", prompt="Fever and dysuria!", split="test"))
+    assert problems == []  # different punctuation: a different prompt
+
+
+def test_file_not_utf8_names_the_line(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_bytes(json.dumps(rec()).encode() + b'\n{"id": "b", "prompt": "caf\xe9"}\n')
+    with pytest.raises(UserError) as info:
+        load_examples(f, YesNo())
+    assert info.value.problems == [f"{f}:2: not valid UTF-8 (byte 0xe9 at column 27); "
+                                   "re-save the file as UTF-8"]
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(rec()).encode() + b"\n")
+    assert [e.id for e in load_examples(f, YesNo())] == ["a"]
+
+
+def test_blank_lines_are_skipped_and_line_numbers_kept(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text(json.dumps(rec()) + "\n\n   \n" + json.dumps(rec(id="b", label="x")) + "\n")
+    with pytest.raises(UserError) as info:
+        load_examples(f, YesNo())
+    assert info.value.problems == [f"{f}:4: label: finding='x' is not one of ['yes', 'no']"]
+
+
+def test_csv_blank_rows_are_skipped(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("id,prompt,chosen,label\na,p,yes,yes\n,,,\n\nb,q,no,no\n")
+    assert [e.id for e in load_examples(f, YesNo())] == ["a", "b"]

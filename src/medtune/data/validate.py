@@ -3,13 +3,18 @@
 Each problem reads ``FILE:LINE: field: what is wrong`` so an editor can jump to it and a user
 can fix a whole file in one pass rather than one error per run. Checks, per record: missing
 or empty required fields, wrong types, unknown fields, a split that is not one of
-train/eval/dev/test, a label outside the task's labels, and rejected equal to chosen; across
-records: duplicate ids, and the same prompt in two splits (leakage).
+train/eval/dev/test, a label outside the task's labels (with a hint when only case or spacing
+differ), a chosen answer that reads as another label, rejected equal to chosen, control
+characters in text, a chat prompt that does not end with a user turn; across records:
+duplicate ids, and the same prompt in two splits (leakage). ``check_token_lengths`` checks
+prompts against a model's context, given any token counter.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -31,6 +36,11 @@ _TYPE_WORDS = {
     "list_type": "expected a list",
     "missing": "missing",
 }
+
+
+# C0 controls but tab, newline, carriage return; DEL; C1 controls: left by PDF and database
+# exports, invisible in an editor, and tokenized into noise.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def normalize_text(text: str) -> str:
@@ -112,7 +122,10 @@ def _check_record(raw: dict, task: Task) -> tuple[Example | None, list[str]]:
     if "label" not in reported:
         label_problem = task.validate_label(raw.get("label"))
         if label_problem:
-            found.append(f"label: {label_problem}")
+            found.append(f"label: {label_problem}{_label_hint(task, raw.get('label'))}")
+        elif example is not None and example.label is not None:
+            found += _check_chosen_matches_label(example, task)
+    found += _check_text(raw)
 
     chosen, rejected = raw.get("chosen"), raw.get("rejected")
     if (isinstance(chosen, str) and isinstance(rejected, str) and chosen.strip()
@@ -120,6 +133,69 @@ def _check_record(raw: dict, task: Task) -> tuple[Example | None, list[str]]:
         found.append("rejected: same as chosen (ignoring case and spacing); a preference "
                      "pair needs a worse answer here, or leave rejected out")
     return example, found
+
+
+def _label_hint(task: Task, label) -> str:
+    """'; did you mean ...' when a label differs from an allowed one only by case or spacing."""
+    try:
+        values = task.label_dict(label) if isinstance(label, (str, dict)) else {}
+    except ValueError:
+        return ""
+    for ep in task.endpoints:
+        value = values.get(ep.name)
+        if isinstance(value, str) and value not in ep.labels:
+            close = [lab for lab in ep.labels if normalize_text(lab) == normalize_text(value)]
+            if close:
+                return f"; did you mean {close[0]!r}?"
+    return ""
+
+
+def _check_chosen_matches_label(example: Example, task: Task) -> list[str]:
+    """A chosen answer that clearly reads as another label (parse finds exactly one label,
+    and it is not the gold one) is a labelling mistake; an answer parse cannot read is fine."""
+    if not task.endpoints:
+        return []
+    parsed = task.parse(example.chosen)
+    if parsed is None or task.label_dict(parsed) == task.label_dict(example.label):
+        return []
+    return [f"chosen: reads as label {_show(parsed)} but label is {_show(example.label)}; "
+            "fix whichever is wrong"]
+
+
+def _check_text(raw: dict) -> list[str]:
+    found = []
+    for key in ("prompt", "chosen", "rejected"):
+        value = raw.get(key)
+        text = _raw_prompt_text(value) if key == "prompt" else value
+        if isinstance(text, str) and (m := _CONTROL.search(text)):
+            found.append(f"{key}: control character U+{ord(m.group()):04X} at position "
+                         f"{m.start() + 1}; remove it (often left by a PDF or database export)")
+    prompt = raw.get("prompt")
+    if (isinstance(prompt, list) and prompt and isinstance(prompt[-1], dict)
+            and prompt[-1].get("role") in ("assistant", "system")):
+        found.append(f"prompt: the last message is from the {prompt[-1]['role']}; end the "
+                     "prompt with a user message (the answer goes in chosen)")
+    return found
+
+
+def check_token_lengths(rows: list[tuple[int, dict]], count_tokens: Callable[[str], int],
+                        max_tokens: int, path: str) -> list[str]:
+    """``FILE:LINE: prompt: ...`` for every record whose prompt plus its longer answer
+    (chosen or rejected) is over ``max_tokens``, counted by ``count_tokens`` (e.g.
+    ``lambda s: len(tokenizer(s).input_ids)``) before the chat template, which adds a few
+    more: such a record would be truncated in training and scoring."""
+    problems = []
+    for line, raw in rows:
+        prompt = _raw_prompt_text(raw.get("prompt"))
+        if prompt is None:
+            continue
+        answers = [a for a in (raw.get("chosen"), raw.get("rejected")) if isinstance(a, str)]
+        n = count_tokens(prompt) + max((count_tokens(a) for a in answers), default=0)
+        if n > max_tokens:
+            problems.append(f"{path}:{line}: prompt: {n} tokens with its answer, over the "
+                            f"model's context of {max_tokens}; shorten the prompt or use a "
+                            "model with a longer context")
+    return problems
 
 
 def _type_problems(err: ValidationError, raw: dict, skip: set[str]) -> list[tuple[str, str]]:
