@@ -212,3 +212,26 @@ def test_kappa_matches_statsmodels():
         ref = cohens_kappa(table, wt=wt).kappa
         assert cohen_kappa(list(a), list(b), [1, 2, 3, 4, 5], wt) == pytest.approx(ref)
     assert cohen_kappa(list(a), list(b), [1, 2, 3, 4, 5]) == pytest.approx(cohens_kappa(table).kappa)
+
+
+def test_judge_predictions_per_variant_into_outcomes(store):
+    """A summary task's saved test predictions, judged per variant: the interface the study
+    runner uses; outcomes pair on example ids like grading.outcomes."""
+    from medtune.judges import jury_outcomes, judge_predictions
+
+    store.save_prompts("summary", {"s1": "note 1", "s2": "note 2"})
+    for variant, texts in (("base", ["short", "???"]), ("sft", ["better", "best"])):
+        store.save_predictions("summary", variant, "test", [
+            {"example_id": f"s{i + 1}", "gold": "gold", "predicted": None, "text": t} for i, t in enumerate(texts)])
+    score = {"short": "2", "???": "unsure", "better": "4", "best": "5"}
+    server = FakeChatServer({"m": lambda text: score[text.rsplit("\n", 1)[1]]})
+    try:
+        res = judge_predictions(store, "summary", SUMMARY_LIKERT, [judge("j", server.url)])
+        assert jury_outcomes(res) == {"base": {"s1": 2.0}, "sft": {"s1": 4.0, "s2": 5.0}}
+        assert "dpo" not in res
+    finally:
+        server.close()
+    store.save_predictions("summary", "dpo", "test", [{"example_id": "s9", "gold": "g", "predicted": None,
+                                                        "text": "x"}])
+    with pytest.raises(UserError, match="no stored prompt"):
+        judge_predictions(store, "summary", SUMMARY_LIKERT, [judge("j", "http://127.0.0.1:9/v1")], ("dpo",))

@@ -1,9 +1,17 @@
 """LLM-as-judge: backends (OpenAI-compatible server, local model), rubrics, the egress guard,
-and a cached jury. The study runner calls ``run_jury`` per task and variant and feeds
-``JuryResult.final`` into the paired statistics."""
+and a cached jury. The study runner calls ``judge_predictions`` per task and feeds
+``jury_outcomes(...)`` into the paired statistics."""
 
 from medtune.judges.config import JudgeSettings, JurySettings
-from medtune.judges.jury import Item, JuryResult, aggregate, judge_items, run_jury
+from medtune.judges.jury import (
+    Item,
+    JuryResult,
+    aggregate,
+    judge_items,
+    judge_predictions,
+    jury_outcomes,
+    run_jury,
+)
 from medtune.judges.rubrics import EQUIVALENCE, SUMMARY_LIKERT, Rubric, get_rubric, register_rubric
 
 __all__ = [
@@ -17,6 +25,8 @@ __all__ = [
     "aggregate",
     "get_rubric",
     "judge_items",
+    "judge_predictions",
+    "jury_outcomes",
     "register_rubric",
     "run_jury",
 ]

@@ -113,3 +113,32 @@ def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items:
     final = {it.example_id: aggregate(rubric, [verdicts[j.name][it.example_id] for j in judges])
              for it in items}
     return JuryResult(verdicts=verdicts, final=final, agreement=jury_agreement(rubric, verdicts))
+
+
+def judge_predictions(store: Any, task: str, rubric: Rubric, judges: Sequence[JudgeSettings],
+                      variants: Sequence[str] = ("base", "sft", "dpo"), split: str = "test",
+                      backends: dict[str, Backend] | None = None) -> dict[str, JuryResult]:
+    """Run the jury on a task's saved predictions, per variant. Prompts come from
+    ``store.prompts(task)`` (save them with ``store.save_prompts``); the gold answer is the
+    prediction's ``gold`` (a JSON string label). A variant with no predictions is skipped."""
+    prompts = store.prompts(task)
+    out = {}
+    for variant in variants:
+        rows = store.predictions(task, variant, split)
+        if not rows:
+            continue
+        missing = [r["example_id"] for r in rows if r["example_id"] not in prompts]
+        if missing:
+            raise UserError(f"task {task!r}: no stored prompt for {len(missing)} examples "
+                            f"(first {missing[0]!r}); the study must save prompts before judging")
+        items = [Item(r["example_id"], prompts[r["example_id"]], r["text"],
+                      r["gold"] if isinstance(r["gold"], str) else json.dumps(r["gold"])) for r in rows]
+        out[variant] = run_jury(store, judges, rubric, items, backends)
+    return out
+
+
+def jury_outcomes(results: dict[str, JuryResult]) -> dict[str, dict[str, float]]:
+    """{variant: {example_id: value}} like ``grading.outcomes``: Likert means, binary as 1.0 or
+    0.0; examples without a verdict (all unparseable, or a tied vote) are left out, so pair
+    variants on the example ids they share."""
+    return {v: {e: float(x) for e, x in r.final.items() if x is not None} for v, r in results.items()}
