@@ -20,6 +20,11 @@ def build_study(study_dir, n: int = 4) -> None:
 
 
 @pytest.fixture()
+def patient():
+    return PATIENT
+
+
+@pytest.fixture()
 def study_dir(tmp_path):
     build_study(tmp_path)
     return tmp_path

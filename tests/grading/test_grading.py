@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from medtune.grading import add_grader, create_items, export_csv, outcomes, statistics
 from medtune.grading.app import COOKIE, create_app, server
-from tests.grading.conftest import PATIENT
 
 
 def sign_in(app, token):
@@ -67,10 +66,10 @@ def test_wrong_token_and_no_cookie_are_refused(graded, study_dir):
     assert client.get("/").status_code == 403
 
 
-def test_item_is_blinded_escaped_and_shows_gold(graded, study_dir):
+def test_item_is_blinded_escaped_and_shows_gold(graded, study_dir, patient):
     client = sign_in(create_app(study_dir), graded["ann"])
     page = client.get("/").text
-    assert PATIENT in page and "gold answer" in page and "0 of 8 graded" in page
+    assert patient in page and "gold answer" in page and "0 of 8 graded" in page
     assert "&lt;b&gt;" in page and "<b>" not in page  # autoescaped model output
     body = page.split("<body>")[1]
     # the output text holds the variant in this fixture; nothing else may name it
@@ -141,7 +140,7 @@ def test_invalid_choice_is_rejected(graded, study_dir):
     assert client.post(f"/grade/{public_id}", data={"value": "maybe", "csrf": csrf}).status_code == 400
 
 
-def test_no_patient_text_or_token_in_server_logs(graded, study_dir, caplog):
+def test_no_patient_text_or_token_in_server_logs(graded, study_dir, caplog, patient):
     import socket
     import urllib.error
     import urllib.request
@@ -160,7 +159,7 @@ def test_no_patient_text_or_token_in_server_logs(graded, study_dir, caplog):
             time.sleep(0.02)
         base = f"http://127.0.0.1:{port}"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        assert PATIENT in opener.open(f"{base}/login?token={graded['ann']}").read().decode()
+        assert patient in opener.open(f"{base}/login?token={graded['ann']}").read().decode()
         for path, status in (("/login?token=wrong-token-xyz", 403), ("/nonexistent", 404)):
             with pytest.raises(urllib.error.HTTPError) as err:
                 opener.open(base + path)
@@ -170,5 +169,5 @@ def test_no_patient_text_or_token_in_server_logs(graded, study_dir, caplog):
         thread.join(5)
     text = caplog.text
     assert "Uvicorn running" in text  # the log is captured at all
-    for secret in (PATIENT, graded["ann"], "wrong-token-xyz", "answer", "/login", "GET"):
+    for secret in (patient, graded["ann"], "wrong-token-xyz", "answer", "/login", "GET"):
         assert secret not in text
