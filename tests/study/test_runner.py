@@ -57,6 +57,7 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
     assert all(r["status"] == "done" and r["selected"] == 1 for r in runs)
     assert [s for s, _ in store.curve(runs[0]["id"], "eval_loss")] == [0, 1, 2]
     assert len(store.predictions("uti", "base", "test")) == 16
+    assert len(store.prompts("uti")) == 16
     store.close()
 
 

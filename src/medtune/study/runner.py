@@ -141,6 +141,8 @@ def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split:
         for ex, p in zip(examples, preds)
     ]
     store.save_predictions(td.task.name, variant, split, rows)
+    if split == "test":  # judges and the grading app show graders the prompt
+        store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})
     scores = []
     for ep in td.task.endpoints:
         gold = [td.task.label_dict(ex.label)[ep.name] for ex in examples]
