@@ -9,9 +9,11 @@ separately per endpoint, because paired statistics (McNemar) need per-example ou
 from __future__ import annotations
 
 import itertools
+import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from medtune.data.records import Example
 
@@ -102,3 +104,17 @@ class Task:
     def generate(self, n: int, seed: int) -> list[Example]:
         """n synthetic examples, deterministic by seed (split left unset)."""
         raise NotImplementedError(f"task {self.name} has no synthetic generator")
+
+
+def draw_fitting(
+    rng: random.Random, make: Callable[[random.Random], tuple[str, Any]], min_words: int, max_words: int,
+    what: str, tries: int = 100,
+) -> tuple[str, Any]:
+    """Draw ``make(rng) -> (text, meta)`` until the text has min_words..max_words words, so
+    synthetic notes keep a controlled length (and training cost) whatever template came up.
+    Deterministic given the rng state."""
+    for _ in range(tries):
+        text, meta = make(rng)
+        if min_words <= len(text.split()) <= max_words:
+            return text, meta
+    raise AssertionError(f"no {what} fits in {min_words}-{max_words} words")

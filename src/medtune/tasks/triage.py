@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from medtune.data.records import Example
 from medtune.tasks import register_task
-from medtune.tasks.base import Endpoint, Label, Task
+from medtune.tasks.base import Endpoint, Label, Task, draw_fitting
 
 CLINICAL_REQUESTS = ("new_symptom", "worsening_symptom", "medication_reaction", "mental_health",
                      "abnormal_result", "stable_symptom", "medication_question",
@@ -421,12 +421,7 @@ class TriageTask(Task):
         rng.shuffle(cells)
         out = []
         for i, cell in enumerate(cells):
-            for _ in range(100):  # resample until the message is the intended length
-                message, meta = _message(rng, cell)
-                if MIN_WORDS <= len(message.split()) <= MAX_WORDS:
-                    break
-            else:
-                raise AssertionError(f"no {cell} message fits in {MIN_WORDS}-{MAX_WORDS} words")
+            message, meta = draw_fitting(rng, lambda r: _message(r, cell), MIN_WORDS, MAX_WORDS, f"{cell} message")
             label = {"urgency": urgency_of(meta), "provider": provider_of(meta)}
             assert (label["urgency"], label["provider"]) == cell, (cell, meta)
             out.append(Example(id=f"triage-{seed}-{i:05d}", prompt=self.render_prompt(message),

@@ -28,7 +28,7 @@ import random
 
 from medtune.data.records import Example
 from medtune.tasks import register_task
-from medtune.tasks.base import Endpoint, Label, Task
+from medtune.tasks.base import Endpoint, Label, Task, draw_fitting
 
 LUTS = ("dysuria", "frequency", "urgency", "suprapubic pain")
 DISTRACTORS = ("asymptomatic_pyuria", "nonspecific_symptom", "flank_pain", "fever",
@@ -293,12 +293,7 @@ class UTITask(Task):
         rng.shuffle(cases)
         out = []
         for i, case in enumerate(cases):
-            for _ in range(100):  # resample until the note is the intended length
-                passage, meta = _note(rng, case)
-                if MIN_WORDS <= len(passage.split()) <= MAX_WORDS:
-                    break
-            else:
-                raise AssertionError(f"no {case} note fits in {MIN_WORDS}-{MAX_WORDS} words")
+            passage, meta = draw_fitting(rng, lambda r: _note(r, case), MIN_WORDS, MAX_WORDS, f"{case} note")
             label = "yes" if meta["pyuria"] and meta["symptoms"] else "no"
             assert (label == "yes") == (case == "cystitis"), (case, meta)
             out.append(Example(id=f"uti-{seed}-{i:05d}", prompt=self.render_prompt(passage),
