@@ -3,7 +3,10 @@ offline: nothing here may reach a network."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -76,3 +79,56 @@ def tiny(tiny_model_dir):
     from medtune.models import load_model
 
     return load_model(str(tiny_model_dir))
+
+
+class ChatServer:
+    """A real OpenAI-compatible HTTP server on loopback (http.server in a thread): POST
+    /v1/chat/completions replies with ``replies[model](last user message)``, and fails with HTTP
+    503 for the first ``fail_first`` calls. ``calls`` holds every request body."""
+
+    def __init__(self, replies, fail_first: int = 0):
+        self.replies, self.fail_first, self.calls = replies, fail_first, []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.calls.append(body)
+                if len(outer.calls) <= outer.fail_first:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                text = outer.replies[body["model"]](body["messages"][-1]["content"])
+                data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                                   "choices": [{"index": 0, "finish_reason": "stop",
+                                                "message": {"role": "assistant", "content": text}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def chat_server():
+    """``chat_server(replies, fail_first=0)`` starts a ChatServer; all are shut down after the test."""
+    servers = []
+
+    def start(replies, fail_first: int = 0) -> ChatServer:
+        servers.append(ChatServer(replies, fail_first))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

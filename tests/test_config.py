@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from medtune.config import dump_study, load_study, parse_study
 from medtune.errors import UserError
@@ -64,3 +65,38 @@ def test_overrides_and_dump_roundtrip():
     assert again == study
     with pytest.raises(UserError, match="KEY=VALUE"):
         load_study(EXAMPLES / "quick.yaml", ["nonsense"])
+
+
+def _with_judges(judges):
+    return {"name": "x", "model": "m", "tasks": [{"task": "uti", "data": {"synthetic": {"n": 3}}}],
+            "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1},
+            "judges": judges}
+
+
+LOCAL_JUDGE = {"name": "llama", "backend": "openai", "model": "llama3", "base_url": "http://127.0.0.1:8080/v1"}
+
+
+def test_judges_section_parses_and_round_trips():
+    study = parse_study(_with_judges({"jury": [LOCAL_JUDGE], "rubrics": {"uti": "equivalence"},
+                                      "likert": "median"}), "s")
+    assert study.judges.jury[0].name == "llama" and study.judges.rubrics == {"uti": "equivalence"}
+    assert parse_study(yaml.safe_load(dump_study(study)), "again") == study
+
+
+def test_judges_section_errors_name_the_problem():
+    cases = [
+        ({"jury": [{**LOCAL_JUDGE, "tempreature": 0}], "rubrics": {"uti": "equivalence"}},
+         "judges.jury.0.tempreature: unknown key"),
+        ({"jury": [LOCAL_JUDGE], "rubrics": {"uti": "vibes"}}, "rubrics.uti: unknown rubric 'vibes'"),
+        ({"jury": [LOCAL_JUDGE], "rubrics": {"summarization": "summary_likert"}},
+         "judges.rubrics names task(s) ['summarization'] that the study does not run"),
+        ({"jury": [LOCAL_JUDGE, LOCAL_JUDGE], "rubrics": {"uti": "equivalence"}}, "judge names must be unique"),
+        ({"jury": [{**LOCAL_JUDGE, "base_url": "https://8.8.8.8/v1"}], "rubrics": {"uti": "equivalence"}},
+         "set `allow_external: true` for this judge"),
+    ]
+    for judges, message in cases:
+        with pytest.raises(UserError) as err:
+            parse_study(_with_judges(judges), "s")
+        assert message in str(err.value), str(err.value)
+    outside = {**LOCAL_JUDGE, "base_url": "https://8.8.8.8/v1", "allow_external": True}
+    parse_study(_with_judges({"jury": [outside], "rubrics": {"uti": "equivalence"}}), "s")

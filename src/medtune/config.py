@@ -1,7 +1,7 @@
 """The study file: typed, strict, every problem reported at once with its key.
 
 A study is tasks x one model x methods (SFT, then DPO on the best SFT model), with the sweep
-grids, step budgets, evaluation mode and statistics. Unknown keys and wrong types are errors
+grids, step budgets, evaluation mode, statistics and LLM judges. Unknown keys and wrong types are errors
 (``extra="forbid"``), never silently ignored.
 """
 
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from medtune.errors import UserError
+from medtune.judges.config import JurySettings
 
 
 class Strict(BaseModel):
@@ -104,6 +105,7 @@ class Study(Strict):
     dpo: Dpo
     evaluation: Evaluation = Field(default_factory=Evaluation)
     statistics: Statistics = Field(default_factory=Statistics)
+    judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")
 
     @model_validator(mode="after")
     def known_tasks(self) -> Study:
@@ -116,6 +118,11 @@ class Study(Strict):
         names = [t.task for t in self.tasks]
         if len(set(names)) != len(names):
             raise ValueError("a task is listed twice")
+        if self.judges is not None:
+            stray = sorted(set(self.judges.rubrics) - set(names))
+            if stray:
+                raise ValueError(f"judges.rubrics names task(s) {stray} that the study does not run; "
+                                 f"its tasks: {', '.join(names)}")
         return self
 
 

@@ -3,54 +3,12 @@ the cache, retries, strict parsing, the jury, and the egress guard."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from medtune.errors import UserError
 from medtune.judges import EQUIVALENCE, SUMMARY_LIKERT, Item, JudgeSettings, aggregate, judge_items, run_jury
 from medtune.judges.egress import check_egress
 from medtune.study.store import Store
-
-
-class FakeChatServer:
-    """POST /v1/chat/completions; replies with ``replies[model]`` (a function of the user
-    message), and fails with HTTP 503 for the first ``fail_first`` calls."""
-
-    def __init__(self, replies, fail_first: int = 0):
-        self.replies, self.fail_first, self.calls = replies, fail_first, []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.calls.append(body)
-                if len(outer.calls) <= outer.fail_first:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                text = outer.replies[body["model"]](body["messages"][-1]["content"])
-                data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": text}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture()
@@ -68,41 +26,32 @@ ITEMS = [Item("e1", "note one", "summary one"), Item("e2", "note two", "summary 
          Item("e3", "note three", "summary three")]
 
 
-def test_openai_judge_scores_strictly_and_caches(store):
+def test_openai_judge_scores_strictly_and_caches(store, chat_server):
     replies = {"one": "4", "two": "Score: 5", "three": "4 or 5"}
-    server = FakeChatServer({"m": lambda text: next(v for k, v in replies.items() if f"summary {k}" in text)})
-    try:
-        settings = judge("gpt", server.url)
-        got = judge_items(store, settings, SUMMARY_LIKERT, ITEMS)
-        assert got == {"e1": 4, "e2": 5, "e3": None}  # "4 or 5" is unparseable, not guessed
-        call = server.calls[0]
-        assert call["temperature"] == 0 and call["seed"] == 0 and call["model"] == "m"
-        assert judge_items(store, settings, SUMMARY_LIKERT, ITEMS) == got
-        assert len(server.calls) == 3  # second pass: all from the cache, unparseable included
-        raw = store.conn.execute("SELECT raw FROM judge_cache WHERE verdict IS NULL").fetchone()[0]
-        assert raw == "4 or 5"
-    finally:
-        server.close()
+    server = chat_server({"m": lambda text: next(v for k, v in replies.items() if f"summary {k}" in text)})
+    settings = judge("gpt", server.url)
+    got = judge_items(store, settings, SUMMARY_LIKERT, ITEMS)
+    assert got == {"e1": 4, "e2": 5, "e3": None}  # "4 or 5" is unparseable, not guessed
+    call = server.calls[0]
+    assert call["temperature"] == 0 and call["seed"] == 0 and call["model"] == "m"
+    assert judge_items(store, settings, SUMMARY_LIKERT, ITEMS) == got
+    assert len(server.calls) == 3  # second pass: all from the cache, unparseable included
+    raw = store.conn.execute("SELECT raw FROM judge_cache WHERE verdict IS NULL").fetchone()[0]
+    assert raw == "4 or 5"
 
 
-def test_retries_with_backoff_then_succeeds(store):
-    server = FakeChatServer({"m": lambda text: "correct"}, fail_first=2)
-    try:
-        got = judge_items(store, judge("j", server.url, retries=2), EQUIVALENCE,
-                          [Item("e1", "q", "a", gold="a")])
-        assert got == {"e1": True} and len(server.calls) == 3
-    finally:
-        server.close()
+def test_retries_with_backoff_then_succeeds(store, chat_server):
+    server = chat_server({"m": lambda text: "correct"}, fail_first=2)
+    got = judge_items(store, judge("j", server.url, retries=2), EQUIVALENCE,
+                      [Item("e1", "q", "a", gold="a")])
+    assert got == {"e1": True} and len(server.calls) == 3
 
 
-def test_gives_up_after_retries_with_a_clear_error(store):
-    server = FakeChatServer({"m": lambda text: "correct"}, fail_first=10)
-    try:
-        with pytest.raises(UserError, match="failed 2 times"):
-            judge_items(store, judge("j", server.url, retries=1), EQUIVALENCE, [Item("e1", "q", "a", gold="a")])
-        assert store.conn.execute("SELECT COUNT(*) FROM judge_cache").fetchone()[0] == 0
-    finally:
-        server.close()
+def test_gives_up_after_retries_with_a_clear_error(store, chat_server):
+    server = chat_server({"m": lambda text: "correct"}, fail_first=10)
+    with pytest.raises(UserError, match="failed 2 times"):
+        judge_items(store, judge("j", server.url, retries=1), EQUIVALENCE, [Item("e1", "q", "a", gold="a")])
+    assert store.conn.execute("SELECT COUNT(*) FROM judge_cache").fetchone()[0] == 0
 
 
 def test_missing_api_key_env_is_a_user_error(store, monkeypatch):
@@ -112,29 +61,37 @@ def test_missing_api_key_env_is_a_user_error(store, monkeypatch):
                     EQUIVALENCE, [Item("e1", "q", "a", gold="a")])
 
 
-def test_jury_majority_and_agreement(store):
+def test_jury_majority_and_agreement(store, chat_server):
     verdict = {"a": {"1": "correct", "2": "correct", "3": "incorrect"},
                "b": {"1": "correct", "2": "incorrect", "3": "incorrect"},
                "c": {"1": "nonsense", "2": "incorrect", "3": "correct"}}
-    server = FakeChatServer({m: (lambda text, m=m: verdict[m][text.rsplit("answer ", 1)[1]])
-                             for m in verdict})
-    try:
-        items = [Item(e, "q", f"answer {e}", gold="g") for e in ("1", "2", "3")]
-        res = run_jury(store, [judge(m, server.url, model=m) for m in verdict], EQUIVALENCE, items)
-        assert res.verdicts["c"]["1"] is None
-        # 1: two yes, c unparseable -> yes; 2: one yes two no -> no; 3: one yes two no -> no
-        assert res.final == {"1": True, "2": False, "3": False}
-        ab = res.agreement["a|b"]
-        assert ab.n == 3 and ab.percent == pytest.approx(2 / 3)
-        assert res.agreement["a|c"].n == 2  # c's unparseable verdict is not an agreement datum
-    finally:
-        server.close()
+    server = chat_server({m: (lambda text, m=m: verdict[m][text.rsplit("answer ", 1)[1]]) for m in verdict})
+    items = [Item(e, "q", f"answer {e}", gold="g") for e in ("1", "2", "3")]
+    res = run_jury(store, [judge(m, server.url, model=m) for m in verdict], EQUIVALENCE, items)
+    assert res.verdicts["c"]["1"] is None
+    # 1: two yes, c unparseable -> yes; 2: one yes two no -> no; 3: one yes two no -> no
+    assert res.final == {"1": True, "2": False, "3": False}
+    ab = res.agreement["a|b"]
+    assert ab.n == 3 and ab.percent == pytest.approx(2 / 3)
+    assert res.agreement["a|c"].n == 2  # c's unparseable verdict is not an agreement datum
 
 
 def test_aggregate_mean_for_likert_and_no_verdict_on_a_tie():
     assert aggregate(SUMMARY_LIKERT, [4, 5, None]) == 4.5
     assert aggregate(SUMMARY_LIKERT, [None]) is None
     assert aggregate(EQUIVALENCE, [True, False]) is None
+    assert aggregate(SUMMARY_LIKERT, [2, 5, 5, None], likert="median") == 5.0
+    assert aggregate(SUMMARY_LIKERT, [2, 5, 5, None]) == 4.0
+
+
+def test_cache_only_reads_make_no_call(store, chat_server):
+    """call=False (how reports read verdicts): cached items come back, the rest are left out
+    (not None, which means unparseable), and the server is never asked."""
+    server = chat_server({"m": lambda text: "3"})
+    settings = judge("j", server.url)
+    judge_items(store, settings, SUMMARY_LIKERT, ITEMS[:1])
+    assert judge_items(store, settings, SUMMARY_LIKERT, ITEMS, call=False) == {"e1": 3}
+    assert len(server.calls) == 1
 
 
 @pytest.mark.parametrize("reply,expected", [("3", 3), (" 5.\n", 5), ("score: 2", 2), ("6", None),
@@ -214,7 +171,7 @@ def test_kappa_matches_statsmodels():
     assert cohen_kappa(list(a), list(b), [1, 2, 3, 4, 5]) == pytest.approx(cohens_kappa(table).kappa)
 
 
-def test_judge_predictions_per_variant_into_outcomes(store):
+def test_judge_predictions_per_variant_into_outcomes(store, chat_server):
     """A summary task's saved test predictions, judged per variant: the interface the study
     runner uses; outcomes pair on example ids like grading.outcomes."""
     from medtune.judges import jury_outcomes, judge_predictions
@@ -224,13 +181,10 @@ def test_judge_predictions_per_variant_into_outcomes(store):
         store.save_predictions("summary", variant, "test", [
             {"example_id": f"s{i + 1}", "gold": "gold", "predicted": None, "text": t} for i, t in enumerate(texts)])
     score = {"short": "2", "???": "unsure", "better": "4", "best": "5"}
-    server = FakeChatServer({"m": lambda text: score[text.rsplit("\n", 1)[1]]})
-    try:
-        res = judge_predictions(store, "summary", SUMMARY_LIKERT, [judge("j", server.url)])
-        assert jury_outcomes(res) == {"base": {"s1": 2.0}, "sft": {"s1": 4.0, "s2": 5.0}}
-        assert "dpo" not in res
-    finally:
-        server.close()
+    server = chat_server({"m": lambda text: score[text.rsplit("\n", 1)[1]]})
+    res = judge_predictions(store, "summary", SUMMARY_LIKERT, [judge("j", server.url)])
+    assert jury_outcomes(res) == {"base": {"s1": 2.0}, "sft": {"s1": 4.0, "s2": 5.0}}
+    assert "dpo" not in res
     store.save_predictions("summary", "dpo", "test", [{"example_id": "s9", "gold": "g", "predicted": None,
                                                         "text": "x"}])
     with pytest.raises(UserError, match="no stored prompt"):

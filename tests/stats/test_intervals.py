@@ -1,5 +1,6 @@
 """Intervals: Wilson against hand numbers and statsmodels, bootstrap against hand-worked
-degenerate cases and scipy.stats.bootstrap."""
+degenerate cases and scipy.stats.bootstrap, the t interval of a mean against hand numbers and
+statsmodels."""
 
 import math
 
@@ -9,7 +10,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from medtune.evaluate.metrics import f1
-from medtune.stats.intervals import bootstrap_interval, wilson_interval
+from medtune.stats.intervals import bootstrap_interval, mean_interval, wilson_interval
 
 
 def test_wilson_hand_worked():
@@ -109,3 +110,24 @@ def test_bootstrap_bad_input():
         bootstrap_interval(_mean, [1, 2], [1])
     with pytest.raises(ValueError, match="non-finite"):
         bootstrap_interval(lambda a: float("nan"), [1, 2], n_boot=5)
+
+
+def test_mean_interval_hand_worked():
+    """Likert scores 1..5: mean 3, s = sqrt(10/4) = 1.581139, s/sqrt(5) = 0.707107,
+    t(.975, 4 df) = 2.776445, half width 1.963243, so (1.036757, 4.963243)."""
+    lo, hi = mean_interval([1, 2, 3, 4, 5])
+    assert lo == pytest.approx(1.036757, abs=1e-6)
+    assert hi == pytest.approx(4.963243, abs=1e-6)
+    assert mean_interval([4]) is None  # one score: no spread to estimate
+    assert mean_interval([4, 4, 4]) == (4.0, 4.0)
+
+
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_mean_interval_against_statsmodels(level):
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    rng = np.random.default_rng(3)
+    for n in (2, 7, 60):
+        x = rng.integers(1, 6, n).astype(float)
+        ref = DescrStatsW(x).tconfint_mean(alpha=1 - level)
+        assert mean_interval(x, level) == pytest.approx(ref, abs=1e-12)

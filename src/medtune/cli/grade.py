@@ -86,3 +86,4 @@ def export(
 
     n = export_csv(_store(study_dir), out)
     typer.echo(f"wrote {n} grades to {out}")
+    typer.echo(f"to put the final grades into the study's statistics and report: medtune study report {study_dir}")

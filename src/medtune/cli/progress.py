@@ -33,7 +33,7 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
     console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
     with bars:
         outcome = run_study(study, out, study_file, hooks)
-    table = Table(title="Test set: primary metric (F1); adjusted p-values")
+    table = Table(title="Test set: primary metric (F1; graders' score for open-ended tasks); adjusted p-values")
     for col in ("task", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):
         table.add_column(col)
     for row in results_summary(outcome.results):

@@ -31,3 +31,15 @@ def run(
 
     study = load_study(study_file, set_)
     run_with_progress(study, out, study_file)
+
+
+@app.command("report")
+def report(study_dir: Path = typer.Argument(..., help="A study directory (holds study.yaml and study.db).")) -> None:
+    """Rebuild statistics and the report from study.db (physician grades, cached judge verdicts,
+    saved predictions); runs no model."""
+    from medtune.study.refresh import refresh_report
+
+    path, results = refresh_report(study_dir)
+    graded = sorted({k for t in results["tasks"].values() for k in t.get("graded", {})})
+    typer.echo(f"graded by: {', '.join(graded) or 'no judge or physician yet'}")
+    typer.echo(f"report: {path}")

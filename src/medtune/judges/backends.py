@@ -37,18 +37,25 @@ def make_backend(settings: JudgeSettings) -> Backend:
     return _BACKENDS[settings.backend](settings)
 
 
+def api_key(settings: JudgeSettings) -> str:
+    """The key from the environment variable the study file names; local servers (vLLM,
+    llama.cpp, Ollama) ignore the key, so none named is fine."""
+    if not settings.api_key_env:
+        return "not-needed"
+    key = os.environ.get(settings.api_key_env, "")
+    if not key:
+        raise UserError(f"judge {settings.name!r}: environment variable {settings.api_key_env} "
+                        "(api_key_env) is not set; export it first")
+    return key
+
+
 class OpenAIBackend:
     def __init__(self, settings: JudgeSettings) -> None:
         import openai
 
         assert settings.base_url is not None
         check_egress(settings.name, settings.base_url, settings.allow_external)
-        key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama) ignore the key
-        if settings.api_key_env:
-            key = os.environ.get(settings.api_key_env, "")
-            if not key:
-                raise UserError(f"judge {settings.name!r}: environment variable "
-                                f"{settings.api_key_env} (api_key_env) is not set; export it first")
+        key = api_key(settings)
         self.settings = settings
         self._openai = openai
         # Our own retry loop (judges.jury) owns backoff, so the client does not retry.

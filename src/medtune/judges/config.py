@@ -38,16 +38,41 @@ class JudgeSettings(BaseModel):
 
 
 class JurySettings(BaseModel):
-    """The judges of a study and the rubric per task, e.g. ``{summary: summary_likert}``."""
+    """The study file's ``judges:`` section: the jury, the rubric per task, and how the jury's
+    Likert scores combine (binary verdicts are always a majority vote; a tie is no verdict).
+
+    The egress guard runs here, at validation, so a study whose judge points outside loopback
+    or private networks without ``allow_external: true`` fails before any training.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    judges: list[JudgeSettings] = Field(min_length=1)
-    rubrics: dict[str, str] = Field(default_factory=dict, description="task name -> rubric name")
+    jury: list[JudgeSettings] = Field(min_length=1, description="every judge judges every item")
+    rubrics: dict[str, str] = Field(min_length=1, description="task name -> rubric name, "
+                                    "e.g. {summarization: summary_likert, medqa: equivalence}")
+    likert: Literal["mean", "median"] = Field("mean", description="how the judges' 1-5 scores combine")
 
     @model_validator(mode="after")
-    def _unique_names(self) -> JurySettings:
-        names = [j.name for j in self.judges]
+    def _check(self) -> JurySettings:
+        from medtune.errors import UserError
+        from medtune.judges.egress import check_egress
+        from medtune.judges.rubrics import get_rubric
+
+        names = [j.name for j in self.jury]
         if len(set(names)) != len(names):
             raise ValueError(f"judge names must be unique (they key the cache), got {names}")
+        problems = []
+        for task, rubric in self.rubrics.items():
+            try:
+                get_rubric(rubric)
+            except UserError as err:
+                problems.append(f"rubrics.{task}: {err}")
+        for j in self.jury:
+            if j.backend == "openai":
+                try:
+                    check_egress(j.name, j.base_url, j.allow_external)
+                except UserError as err:
+                    problems.append(str(err))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self

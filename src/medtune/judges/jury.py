@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -65,8 +66,10 @@ def call_with_retries(backend: Backend, messages: list[dict[str, str]], settings
 
 
 def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequence[Item],
-                backend: Backend | None = None) -> dict[str, Verdict | None]:
-    """{example_id: verdict or None (unparseable)}; the backend is built only on a cache miss."""
+                backend: Backend | None = None, call: bool = True) -> dict[str, Verdict | None]:
+    """{example_id: verdict or None (unparseable)}; the backend is built only on a cache miss.
+    With ``call=False`` nothing is called: an item not in the cache is left out (reports read
+    verdicts this way and never run a model)."""
     out: dict[str, Verdict | None] = {}
     for item in items:
         messages = rubric.messages(item.prompt, item.output, item.gold)
@@ -74,6 +77,8 @@ def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequ
         row = store.judge_cached(settings.name, rubric.name, key)
         if row is not None:
             out[item.example_id] = None if row["verdict"] is None else json.loads(row["verdict"])
+            continue
+        if not call:
             continue
         backend = backend or make_backend(settings)
         raw = call_with_retries(backend, messages, settings)
@@ -83,12 +88,13 @@ def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequ
     return out
 
 
-def aggregate(rubric: Rubric, votes: Sequence[Verdict | None]) -> float | bool | None:
+def aggregate(rubric: Rubric, votes: Sequence[Verdict | None], likert: str = "mean") -> float | bool | None:
+    """Likert: the mean (or median) of the parsed scores; binary: the majority, None on a tie."""
     valid = [v for v in votes if v is not None]
     if not valid:
         return None
     if rubric.kind == "likert":
-        return sum(valid) / len(valid)
+        return float(statistics.median(valid)) if likert == "median" else sum(valid) / len(valid)
     yes = sum(bool(v) for v in valid)
     no = len(valid) - yes
     return None if yes == no else yes > no
@@ -106,18 +112,21 @@ def jury_agreement(rubric: Rubric, verdicts: dict[str, dict[str, Verdict | None]
 
 
 def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items: Sequence[Item],
-             backends: dict[str, Backend] | None = None) -> JuryResult:
-    """Every judge judges every item; verdicts are aggregated per example."""
+             backends: dict[str, Backend] | None = None, likert: str = "mean",
+             call: bool = True) -> JuryResult:
+    """Every judge judges every item; verdicts are aggregated per example (``call=False``:
+    cached verdicts only, see ``judge_items``)."""
     backends = backends or {}
-    verdicts = {j.name: judge_items(store, j, rubric, items, backends.get(j.name)) for j in judges}
-    final = {it.example_id: aggregate(rubric, [verdicts[j.name][it.example_id] for j in judges])
+    verdicts = {j.name: judge_items(store, j, rubric, items, backends.get(j.name), call) for j in judges}
+    final = {it.example_id: aggregate(rubric, [verdicts[j.name].get(it.example_id) for j in judges], likert)
              for it in items}
     return JuryResult(verdicts=verdicts, final=final, agreement=jury_agreement(rubric, verdicts))
 
 
 def judge_predictions(store: Any, task: str, rubric: Rubric, judges: Sequence[JudgeSettings],
                       variants: Sequence[str] = ("base", "sft", "dpo"), split: str = "test",
-                      backends: dict[str, Backend] | None = None) -> dict[str, JuryResult]:
+                      backends: dict[str, Backend] | None = None, likert: str = "mean",
+                      call: bool = True) -> dict[str, JuryResult]:
     """Run the jury on a task's saved predictions, per variant. Prompts come from
     ``store.prompts(task)`` (save them with ``store.save_prompts``); the gold answer is the
     prediction's ``gold`` (a JSON string label). A variant with no predictions is skipped."""
@@ -133,7 +142,7 @@ def judge_predictions(store: Any, task: str, rubric: Rubric, judges: Sequence[Ju
                             f"(first {missing[0]!r}); the study must save prompts before judging")
         items = [Item(r["example_id"], prompts[r["example_id"]], r["text"],
                       r["gold"] if isinstance(r["gold"], str) else json.dumps(r["gold"])) for r in rows]
-        out[variant] = run_jury(store, judges, rubric, items, backends)
+        out[variant] = run_jury(store, judges, rubric, items, backends, likert, call)
     return out
 
 

@@ -46,6 +46,8 @@ def _panel_letter(i: int) -> str:
 def _panels(results: dict) -> list[tuple[str, str | None]]:
     panels = []
     for name, task in results.get("tasks", {}).items():
+        if not task.get("variants"):  # an open-ended task nobody has graded yet
+            continue
         for ep in task.get("endpoints") or [None]:
             panels.append((name, ep))
     return panels
@@ -53,6 +55,8 @@ def _panels(results: dict) -> list[tuple[str, str | None]]:
 
 def _title(i: int, name: str, task: dict, endpoint: str | None) -> str:
     metric = metric_label(task["metric"])
+    if task.get("graded_by"):  # an open-ended task scored by its graders
+        metric += ", " + ("LLM judges" if task["graded_by"].startswith("judges:") else "physicians")
     if endpoint is None or len(task.get("endpoints") or []) <= 1:
         return f"{_panel_letter(i)}. {_mpl_text(name)} ({metric})"
     return f"{_panel_letter(i)}. {_mpl_text(name)}: {_mpl_text(endpoint)} ({metric})"
@@ -75,7 +79,8 @@ def _draw_panel(ax, task: dict, endpoint: str | None, title: str) -> None:
     ax.set_yticks(ys, [f"{LABELS[v]}  {val:.2f}" for v, val in zip(present, values)])
     ax.invert_yaxis()  # base on top, as in the paper
     ax.set_ylim(len(present) - 0.5, -0.5)
-    ax.set_xlim(0, 1.0 if upper <= 1.0 else upper * 1.05)
+    top = 5.0 if metric == "likert" else 1.0  # the whole scale, as the paper drew it
+    ax.set_xlim(0, top if upper <= top else upper * 1.05)
     ax.set_xlabel(metric_label(metric))
     ax.set_title(title, loc="left", fontweight="bold", fontsize=10)
 

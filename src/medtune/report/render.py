@@ -164,13 +164,17 @@ def _task_view(name: str, task: dict) -> dict:
                       format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
             "significant": bool(c.get("significant")),
         })
-    return {
+    graded = {k: _graded_view(k, g) for k, g in (task.get("graded") or {}).items()}
+    headline = graded.pop(task.get("graded_by"), None)  # an open-ended task's headline source
+    if headline is not None:
+        primary += f", graded by {headline['title']}"
+    view = {
         "name": name,
         "kind": task.get("kind", ""),
-        "metric": metric,
+        "metric": primary,
         "n_test": task["n_test"],
         "endpoints": ", ".join(endpoints) or "–",
-        "deploy": LABELS.get(task.get("deploy"), task.get("deploy")),
+        "deploy": LABELS.get(task.get("deploy"), task.get("deploy") or "–"),
         "recommendation": task["recommendation"],
         "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
                             "Specificity", "Parse failures"],
@@ -182,6 +186,57 @@ def _task_view(name: str, task: dict) -> dict:
                                "Discordant (a only / b only)", "p", "Adjusted p",
                                "Significant"],
         "comparisons": comparisons,
+        "agreement_headers": [],
+        "agreement_rows": [],
+        "graded": list(graded.values()),
+        "graded_headline": headline is not None,
+    }
+    if headline is not None:  # its tables are the task's: scores, both paired tests, agreement
+        view.update({k: v for k, v in headline.items() if k != "title"})
+    return view
+
+
+TEST_LABELS = {"paired_t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank",
+               "mcnemar_exact": "McNemar (exact)"}
+
+
+def _source_title(key: str, g: dict) -> str:
+    if g.get("source") == "judges":
+        return (f"LLM judges {', '.join(g.get('judges', []))} "
+                f"({g['rubric']}, jury {g.get('aggregate', '')})")
+    return f"physicians ({g.get('rubric', key)}, two graders per item, adjudicated)"
+
+
+def _graded_view(key: str, g: dict) -> dict:
+    """One grading source of a task: per-variant scores, paired tests, agreement."""
+    likert = g.get("kind") == "likert"
+    rows = [[LABELS[v], _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
+             str(r.get("n_missing", "–"))]
+            for v, r in ((v, g["variants"][v]) for v in VARIANTS if v in g["variants"])]
+    comparisons = []
+    for c in g.get("comparisons", []):
+        a, b = LABELS.get(c["a"], c["a"]), LABELS.get(c["b"], c["b"])
+        detail = (f"{c['a_only']} / {c['b_only']}" if "a_only" in c
+                  else _num(c.get("statistic")))
+        comparisons.append({
+            "cells": [f"{b} vs {a}", TEST_LABELS.get(c["test"], c["test"]), str(c.get("n", "–")),
+                      _num(c.get("mean_diff"), 3), detail, format_p(c.get("p")),
+                      format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
+            "significant": bool(c.get("significant")),
+        })
+    kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
+    return {
+        "title": _source_title(key, g),
+        "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
+                            "95% CI", "n graded", "No verdict"],
+        "variant_rows": rows,
+        "comparison_headers": ["Comparison", "Test", "n pairs", "Mean difference (b - a)",
+                               "Statistic" if likert else "Discordant (a only / b only)", "p",
+                               "Adjusted p", "Significant"],
+        "comparisons": comparisons,
+        "agreement_headers": ["Raters", "n", "Percent agreement", kappa],
+        "agreement_rows": [[a["raters"], str(a["n"]), _pct(a.get("percent")), _num(a.get("kappa"))]
+                           for a in g.get("agreement", [])],
     }
 
 
@@ -241,6 +296,12 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _md_agreement(v: dict) -> list[str]:
+    if not v["agreement_rows"]:
+        return []
+    return ["Agreement between raters:", "", _md_table(v["agreement_headers"], v["agreement_rows"]), ""]
+
+
 def _markdown(view: dict) -> str:
     out = [f"# {_md_cell(view['title'])}", ""]
     out += [f"- **{k}:** {_md_cell(v)}" for k, v in view["study"]]
@@ -259,6 +320,12 @@ def _markdown(view: dict) -> str:
             out += ["Per endpoint:", "", _md_table(t["endpoint_headers"], t["endpoint_rows"]), ""]
         out += ["Comparisons (paired; adjusted p compared with alpha):", "",
                 _md_table(t["comparison_headers"], [c["cells"] for c in t["comparisons"]]), ""]
+        out += _md_agreement(t)
+        for g in t["graded"]:
+            out += [f"### Graded by {_md_cell(g['title'])}", "",
+                    _md_table(g["variant_headers"], g["variant_rows"]), "",
+                    _md_table(g["comparison_headers"], [c["cells"] for c in g["comparisons"]]), ""]
+            out += _md_agreement(g)
     c = view["compute"]
     out += ["## Compute", "", _md_table(c["headers"], c["rows"]), "",
             f"DPO/SFT compute ratio: {c['ratio']} in total, {c['ratio_per_step']} per optimizer step", ""]

@@ -3,9 +3,12 @@
 Per task and variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson interval),
 sensitivity and specificity, and the parse-failure rate; the primary value is F1 (the mean of
 the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar tests on the
-paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint; the
-p-values of *every* comparison of the study are corrected together (Bonferroni by default, as
-the paper did over its tasks).
+paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint. Per
+task graded by LLM judges or physicians: a ``graded`` section per source (report/graded.py);
+a task without label endpoints (open-ended) takes its headline metric and comparisons from its
+first graded source (judges before physicians), e.g. the paper's mean Likert score with the
+paired t-test. The p-values of *every* comparison of the study, graded ones included, are
+corrected together (Bonferroni by default, as the paper did over its tasks).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from medtune import __version__
 from medtune.config import Study
 from medtune.evaluate.metrics import classification_metrics, correct, f1
+from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
 from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
 from medtune.study.store import Store
@@ -95,6 +99,12 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
         rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
         n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
+        graded = graded_sources(store, study, task.name, VARIANTS, PAIRS)
+        for source in graded.values():
+            comparisons.extend(source["comparisons"])
+        if not task.endpoints:
+            tasks_out[task.name] = _open_ended(task, n_test, graded)
+            continue
         variants = {
             v: _variant_summary(task, rows, study.statistics.bootstrap, study.seed)
             for v, rows in rows_by_variant.items()
@@ -129,6 +139,8 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "variants": variants,
             "comparisons": task_comparisons,
         }
+        if graded:
+            tasks_out[task.name]["graded"] = graded
 
     adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
     for c, p_adj in zip(comparisons, adjusted):
@@ -137,6 +149,12 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
 
     compute = _compute(store)
     for name, result in tasks_out.items():
+        if not result["variants"]:
+            result["deploy"] = None
+            result["recommendation"] = ("No grader has scored this task's outputs yet: give it a judge "
+                                        "(judges.rubrics in the study file) or grade it (medtune grade "
+                                        "items), then run medtune study report.")
+            continue
         ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
         result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
 
@@ -156,6 +174,21 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         "tasks": tasks_out,
         "compute": compute,
     }
+
+
+def _open_ended(task, n_test: int, graded: dict[str, Any]) -> dict[str, Any]:
+    """A task without label endpoints: its headline is its first graded source (the same
+    variant and comparison objects, so the correction counts each test once)."""
+    key, source = primary(graded)
+    out = {"kind": task.kind, "metric": "none", "n_test": n_test, "endpoints": [], "variants": {},
+           "comparisons": [], "graded_by": key or None}
+    if source is not None:
+        test = PRIMARY_TEST[source["kind"]]
+        out.update(metric=source["metric"], variants=source["variants"],
+                   comparisons=[c for c in source["comparisons"] if c["test"] == test])
+    if graded:
+        out["graded"] = graded
+    return out
 
 
 def _compute(store: Store) -> dict[str, Any]:

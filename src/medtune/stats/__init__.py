@@ -1,7 +1,7 @@
 """Paired tests, intervals and multiple-comparison corrections (pure functions on arrays)."""
 
 from medtune.stats.corrections import adjust_pvalues
-from medtune.stats.intervals import bootstrap_interval, wilson_interval
+from medtune.stats.intervals import bootstrap_interval, mean_interval, wilson_interval
 from medtune.stats.paired import (
     McNemarResult,
     PairedResult,
@@ -16,6 +16,7 @@ __all__ = [
     "adjust_pvalues",
     "bootstrap_interval",
     "mcnemar_exact",
+    "mean_interval",
     "paired_t",
     "wilcoxon_signed_rank",
     "wilson_interval",

@@ -1,5 +1,5 @@
-"""Confidence intervals: Wilson for a proportion (accuracy), percentile bootstrap for
-anything else (F1 has no closed-form interval)."""
+"""Confidence intervals: Wilson for a proportion (accuracy), Student's t for a mean (Likert
+scores), percentile bootstrap for anything else (F1 has no closed-form interval)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     lo = 0.0 if k == 0 else max(0.0, center - half)
     hi = 1.0 if k == n else min(1.0, center + half)
     return (lo, hi)
+
+
+def mean_interval(values, level: float = 0.95) -> tuple[float, float] | None:
+    """Student's t interval for the mean: mean +- t(1 - (1 - level) / 2, n - 1) * s / sqrt(n),
+    s the sample standard deviation (ddof 1). None with fewer than 2 values (no spread to
+    estimate); (mean, mean) when every value is the same.
+    """
+    from scipy.stats import t
+
+    _check_level(level)
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"values must be a flat list, got shape {x.shape}")
+    if x.size < 2:
+        return None
+    mean = float(x.mean())
+    half = float(t.isf((1.0 - level) / 2.0, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return (mean - half, mean + half)
 
 
 def bootstrap_interval(

@@ -1,5 +1,6 @@
 """The study, stage by stage: data -> base eval -> SFT sweep -> dev selection -> DPO sweep from
-the best SFT model -> test eval of base, SFT and DPO -> statistics -> report.
+the best SFT model -> test eval of base, SFT and DPO -> LLM judges (when the study file has a
+``judges:`` section) -> statistics -> report.
 
 Every task is fine-tuned separately from the same base model, as in the paper. Dev selection
 uses the task's metric (F1), not the loss; with a single candidate there is nothing to choose
@@ -90,6 +91,10 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.report.results import build_results
 
     progress = progress or Progress()
+    if study.judges is not None:  # a missing key or judge model fails now, not after training
+        from medtune.judges.stage import check_ready
+
+        check_ready(study.judges)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "study.yaml", dump_study(study))
     torch.manual_seed(study.seed)
@@ -137,7 +142,9 @@ def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split:
     seconds = time.perf_counter() - start
     store.add_compute(td.task.name, "eval", f"{variant}/{split}", seconds)
     rows = [
-        {"example_id": ex.id, "gold": ex.label, "predicted": p.label, "text": p.text, "scores": p.scores}
+        # without a label (open-ended tasks) the gold answer is the gold response
+        {"example_id": ex.id, "gold": ex.chosen if ex.label is None else ex.label, "predicted": p.label,
+         "text": p.text, "scores": p.scores}
         for ex, p in zip(examples, preds)
     ]
     store.save_predictions(td.task.name, variant, split, rows)
@@ -148,7 +155,7 @@ def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split:
         gold = [td.task.label_dict(ex.label)[ep.name] for ex in examples]
         pred = [None if p.label is None else td.task.label_dict(p.label)[ep.name] for p in preds]
         scores.append(f1(gold, pred, ep.positive))
-    return sum(scores) / len(scores)
+    return sum(scores) / len(scores) if scores else float("nan")
 
 
 def _train_run(study, td, start_model, tokenizer, store, progress, method: str, lr: float, beta: float | None):
@@ -242,6 +249,19 @@ def _run_task(study: Study, td: TaskData, base_model, tokenizer, store: Store, p
         progress.advance(1)
         del dpo_model
     del sft_model
+    _judge(study, name, store, progress)
+
+
+def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
+    """The study's LLM judges on the task's saved test predictions. Every verdict is cached
+    in study.db, so running the study again costs no judge calls."""
+    if study.judges is None or task not in study.judges.rubrics:
+        return
+    from medtune.judges.stage import judge_task
+
+    progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", 1)
+    judge_task(store, study.judges, task)
+    progress.advance(1)
 
 
 def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:

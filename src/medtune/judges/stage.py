@@ -1,0 +1,53 @@
+"""The study's judge stage: the configured jury on a task's saved test predictions.
+
+The runner calls ``judge_task`` after a task's test evaluations (every verdict is cached in
+study.db, so a rerun costs no calls); the results builder calls it with ``call=False`` to read
+the cached verdicts back without running any model. ``check_ready`` runs before training, so a
+missing API key or judge model fails the study before hours of compute, not after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medtune.errors import UserError
+from medtune.grading.agreement import Agreement
+from medtune.judges.backends import api_key
+from medtune.judges.config import JurySettings
+from medtune.judges.jury import JuryResult, judge_predictions, jury_agreement
+from medtune.judges.rubrics import Rubric, get_rubric
+
+
+@dataclass
+class JudgedTask:
+    """One task's jury results: per variant (base/sft/dpo) and the inter-judge agreement
+    pooled over every judged output of the task ({"a|b": Agreement})."""
+
+    rubric: Rubric
+    judges: list[str]
+    per_variant: dict[str, JuryResult]
+    agreement: dict[str, Agreement]
+
+
+def check_ready(jury: JurySettings) -> None:
+    """Fail early: every api_key_env is set, every local judge model directory exists."""
+    for j in jury.jury:
+        api_key(j)
+        if j.backend == "local" and not Path(j.model).is_dir():
+            raise UserError(f"judge {j.name!r}: model directory {j.model} does not exist; give the "
+                            "path of a local Hugging Face model directory as `model`")
+
+
+def judge_task(store: Any, jury: JurySettings, task: str, call: bool = True,
+               backends: dict | None = None) -> JudgedTask | None:
+    """The jury on a task's test predictions, or None when no rubric is set for the task."""
+    if task not in jury.rubrics:
+        return None
+    rubric = get_rubric(jury.rubrics[task])
+    per_variant = judge_predictions(store, task, rubric, jury.jury, backends=backends,
+                                    likert=jury.likert, call=call)
+    pooled = {j.name: {f"{v}/{e}": x for v, r in per_variant.items() for e, x in r.verdicts[j.name].items()}
+              for j in jury.jury}
+    return JudgedTask(rubric, [j.name for j in jury.jury], per_variant, jury_agreement(rubric, pooled))
