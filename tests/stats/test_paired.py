@@ -117,3 +117,21 @@ def test_wilcoxon_against_scipy_on_likert_scores():
         r = wilcoxon_signed_rank(x, y)
         assert r.statistic == pytest.approx(ref.statistic)
         assert r.p == pytest.approx(ref.pvalue)
+
+
+def test_paired_t_constant_differences_is_scipys_limit_without_a_warning():
+    """Differences all +1: s = 0, t = 1 / 0 = +inf, p = 0 (what scipy returns, with a
+    precision-loss warning we avoid); all -2: -inf; all 0: no evidence, t 0 and p 1."""
+    import warnings
+
+    from scipy.stats import ttest_rel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        up, down, same = paired_t([2, 3, 4], [1, 2, 3]), paired_t([1, 1], [3, 3]), paired_t([1, 2], [1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ttest_rel([2, 3, 4], [1, 2, 3])
+    assert (up.statistic, up.p, up.mean_diff) == (ref.statistic, ref.pvalue, 1.0) == (float("inf"), 0.0, 1.0)
+    assert (down.statistic, down.p, down.mean_diff) == (float("-inf"), 0.0, -2.0)
+    assert (same.statistic, same.p) == (0.0, 1.0)

@@ -7,6 +7,7 @@ alternative for ordinal scores. All p-values are two-sided.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,10 +72,11 @@ def paired_t(x: Sequence[float], y: Sequence[float]) -> PairedResult:
     if a.size < 2:
         raise ValueError(f"the paired t-test needs at least 2 pairs, got {a.size}")
     d = a - b
-    if not np.all(d == 0):
-        res = ttest_rel(a, b)
-        return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
-    return PairedResult(int(a.size), 0.0, 0.0, 1.0)
+    if np.all(d == d[0]):  # no spread: decided here, where scipy warns of precision loss
+        return PairedResult(int(a.size), float(d[0]), math.copysign(math.inf, d[0]) if d[0] else 0.0,
+                            0.0 if d[0] else 1.0)
+    res = ttest_rel(a, b)
+    return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
 
 
 def wilcoxon_signed_rank(x: Sequence[float], y: Sequence[float]) -> PairedResult:
