@@ -219,3 +219,10 @@ def test_judges_fail_before_training(tiny_model_dir, tmp_path, monkeypatch, tiny
     with pytest.raises(UserError, match="MEDTUNE_JUDGE_KEY"):
         run_study(keyed, tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+def test_report_needs_a_study_directory(tmp_path):
+    from medtune.study.refresh import refresh_report
+
+    with pytest.raises(UserError, match="no study.yaml and study.db here"):
+        refresh_report(tmp_path)
