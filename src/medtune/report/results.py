@@ -1,11 +1,13 @@
 """study.db -> the results dict of DESIGN.md's contract (``report/results.json``, schema 1).
 
-Per task and variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson interval),
-sensitivity and specificity, and the parse-failure rate; the primary value is F1 (the mean of
-the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar tests on the
-paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint; the
-p-values of *every* comparison of the study are corrected together (Bonferroni by default, as
-the paper did over its tasks).
+Classification tasks, per variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson
+interval), sensitivity and specificity, and the parse-failure rate; the primary value is F1
+(the mean of the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar
+tests on the paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per
+endpoint. Open-ended tasks (reasoning, summarization) have one endpoint per outcome, with the
+tests of report/outcomes.py. The p-values of *every* comparison of the study are corrected
+together (Bonferroni by default, as the paper did over its tasks). Each task also says how its
+rejected answers were made (``rejected``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from medtune import __version__
 from medtune.config import Study
 from medtune.evaluate.metrics import classification_metrics, correct, f1
+from medtune.report import outcomes
 from medtune.report.recommend import recommend
 from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
 from medtune.study.store import Store
@@ -87,6 +90,34 @@ def _variant_summary(task, rows, n_boot: int, seed: int) -> dict[str, Any]:
     }
 
 
+def _mcnemar_per_endpoint(task, a: str, b: str, ra: list[dict], rb: list[dict]) -> list[dict[str, Any]]:
+    aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
+    out = []
+    for ep in task.endpoints:
+        test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
+        out.append({"a": a, "b": b, "endpoint": ep.name, "test": "mcnemar_exact", "n": test.n,
+                    "a_only": test.a_only, "b_only": test.b_only, "p": test.p})
+    return out
+
+
+def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> dict[str, Any]:
+    """How DPO's rejected answers were made; for a model strategy, per split how many generated
+    answers were used, replaced by the task's default strategy (the model was right), or left
+    the example without a pair."""
+    out: dict[str, Any] = {"strategy": strategy}
+    if strategy == "weaker_model":
+        out["model"] = model or "the study's model (not fine-tuned)"
+    for split in ("train", "eval"):
+        rows = store.predictions(task.name, f"rejected/{strategy}", split)
+        if rows:
+            statuses = [r["scores"]["status"] for r in rows]
+            out.setdefault("generated_answers", {})[split] = {
+                s: statuses.count(s) for s in ("generated", "fallback", "dropped")}
+    if "generated_answers" in out:
+        out["fallback_strategy"] = task.default_rejected
+    return out
+
+
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
     comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
@@ -95,8 +126,9 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
         rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
         n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
+        summary = outcomes.variant_summary if task.open_ended else _variant_summary
         variants = {
-            v: _variant_summary(task, rows, study.statistics.bootstrap, study.seed)
+            v: summary(task, rows, study.statistics.bootstrap, study.seed)
             for v, rows in rows_by_variant.items()
         }
         task_comparisons = []
@@ -105,29 +137,18 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
                 continue
             ra, rb = rows_by_variant[a], rows_by_variant[b]
             assert [r["example_id"] for r in ra] == [r["example_id"] for r in rb], "unpaired predictions"
-            aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
-            for ep in task.endpoints:
-                test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
-                task_comparisons.append(
-                    {
-                        "a": a,
-                        "b": b,
-                        "endpoint": ep.name,
-                        "test": "mcnemar_exact",
-                        "n": test.n,
-                        "a_only": test.a_only,
-                        "b_only": test.b_only,
-                        "p": test.p,
-                    }
-                )
+            compare = outcomes.comparisons if task.open_ended else _mcnemar_per_endpoint
+            task_comparisons += compare(task, a, b, ra, rb)
         comparisons.extend(task_comparisons)
         tasks_out[task.name] = {
             "kind": task.kind,
-            "metric": "f1",
+            "metric": task.metric,
             "n_test": n_test,
-            "endpoints": [ep.name for ep in task.endpoints],
+            "endpoints": [o.name for o in task.outcomes] or [ep.name for ep in task.endpoints],
             "variants": variants,
             "comparisons": task_comparisons,
+            "rejected": _rejected_summary(store, task, entry.rejected or task.default_rejected,
+                                          entry.rejected_model),
         }
 
     adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
