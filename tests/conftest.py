@@ -75,6 +75,14 @@ def tiny_model_dir(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def babbling_model_dir(tmp_path_factory):
+    """The tiny llama with untied embeddings: its random greedy answers are non-blank text."""
+    path = tmp_path_factory.mktemp("tiny-babbling")
+    build_tiny_model(path, tie_word_embeddings=False)
+    return path
+
+
 @pytest.fixture()
 def tiny(tiny_model_dir):
     from medtune.models import load_model

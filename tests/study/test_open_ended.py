@@ -8,16 +8,6 @@ from medtune.study.runner import run_study
 from medtune.study.store import Store
 
 
-@pytest.fixture(scope="module")
-def babbling_model_dir(tmp_path_factory):
-    """Untied embeddings: a random model that generates non-blank text (see conftest)."""
-    from conftest import build_tiny_model
-
-    path = tmp_path_factory.mktemp("tiny-babbling")
-    build_tiny_model(path, tie_word_embeddings=False)
-    return path
-
-
 SIZES = {"train": 8, "eval": 2, "dev": 3, "test": 8}
 
 
