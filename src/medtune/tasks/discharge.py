@@ -80,8 +80,7 @@ SCENARIOS: tuple[Scenario, ...] = (
          follow("primary care in 1 week", PRIMARY_CARE, FOLLOW_1W)),
         ("{who} admitted for {days} days with community-acquired pneumonia of the right lower "
          "lobe, treated with IV ceftriaxone and azithromycin. Discharged on "
-         "amoxicillin-clavulanate to complete 5 days of antibiotics; follow-up with primary "
-         "care in 1 week.",
+         "amoxicillin-clavulanate for 2 more days; follow-up with primary care in 1 week.",
          "{who} was treated for community-acquired pneumonia with IV ceftriaxone and "
          "azithromycin and oxygen, improving by day 2. Goes home after {days} days on "
          "amoxicillin-clavulanate for 2 more days. Primary care review in 1 week."),
@@ -222,7 +221,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     # short-acting bronchodilators, prednisone 40 mg for 5 days, antibiotics when sputum is
     # purulent; after an exacerbation, LAMA+LABA and pulmonary rehabilitation.
     Scenario(
-        "copd", (55, 85), (3, 5),
+        "copd", (55, 85), (5, 6),  # prednisone and doxycycline (5 days) finish in hospital
         ("four days of increasing breathlessness and purulent sputum",
          "worsening cough, wheeze and dyspnea after a cold"),
         {"COPD": "salbutamol inhaler as needed"},
