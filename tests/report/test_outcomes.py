@@ -77,7 +77,7 @@ def summarization_results():
             "endpoints": ["coverage", "rouge_l"],
             "variants": {"base": _variant(0.35, 0.20), "sft": _variant(0.80, 0.45), "dpo": _variant(0.82, 0.46)},
             "comparisons": comps,
-            "rejected": {"strategy": "weaker_model", "model": "the study's model (not fine-tuned)",
+            "rejected": {"strategy": "weaker_model", "model": "the study's model, not fine-tuned",
                          "generated_answers": {"train": {"generated": 30, "fallback": 2, "dropped": 0}},
                          "fallback_strategy": "wrong_option"}}
     return {"schema": 1, "study": {"name": "s", "model": "m"}, "alpha": 0.05,
@@ -105,7 +105,7 @@ def test_report_tables_and_figure_for_an_open_task(tmp_path):
     assert "| SFT | 0.80 | 0.70–0.90 | 0.45 | 0.40–0.50 | 48.0 | 0.0% |" in md
     assert "| SFT vs base | key-fact coverage | paired t-test | 40 | SFT − base = +0.100 | p=.001 |" in md
     assert "Wilcoxon (check)" in md
-    assert "weaker_model (the study's model (not fine-tuned)); train: 30 generated, 2 by wrong_option" in md
+    assert "weaker_model (the study's model, not fine-tuned); train: 30 generated, 2 by wrong_option" in md
     html = (tmp_path / "index.html").read_text()
     assert "DPO rejected answers" in html and "ROUGE-L" in html
     svg = comparison_figure(results)

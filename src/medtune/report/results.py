@@ -106,7 +106,7 @@ def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> d
     the example without a pair."""
     out: dict[str, Any] = {"strategy": strategy}
     if strategy == "weaker_model":
-        out["model"] = model or "the study's model (not fine-tuned)"
+        out["model"] = model or "the study's model, not fine-tuned"
     for split in ("train", "eval"):
         rows = store.predictions(task.name, f"rejected/{strategy}", split)
         if rows:
