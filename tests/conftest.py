@@ -39,8 +39,12 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MEDTUNE_HOME", str(home))
 
 
-def build_tiny_model(path, seed: int = 0) -> None:
-    """A 2-layer, hidden-64 llama with a byte-level BPE tokenizer trained on task text."""
+def build_tiny_model(path, seed: int = 0, tie_word_embeddings: bool = True) -> None:
+    """A 2-layer, hidden-64 llama with a byte-level BPE tokenizer trained on task text.
+
+    With tied embeddings a random model's greedy continuation repeats the prompt's last token
+    (a newline after the chat template's assistant header), so it generates blank answers;
+    untied, it babbles non-blank text, which tests of generated answers need."""
     import torch
     from tokenizers import ByteLevelBPETokenizer
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -61,7 +65,7 @@ def build_tiny_model(path, seed: int = 0) -> None:
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                         tie_word_embeddings=True, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                         tie_word_embeddings=tie_word_embeddings, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
                          bos_token_id=tok.bos_token_id)
     LlamaForCausalLM(config).save_pretrained(path)
     tok.save_pretrained(path)
@@ -71,6 +75,14 @@ def build_tiny_model(path, seed: int = 0) -> None:
 def tiny_model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-llama")
     build_tiny_model(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def babbling_model_dir(tmp_path_factory):
+    """The tiny llama with untied embeddings: its random greedy answers are non-blank text."""
+    path = tmp_path_factory.mktemp("tiny-babbling")
+    build_tiny_model(path, tie_word_embeddings=False)
     return path
 
 

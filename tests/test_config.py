@@ -100,3 +100,27 @@ def test_judges_section_errors_name_the_problem():
         assert message in str(err.value), str(err.value)
     outside = {**LOCAL_JUDGE, "base_url": "https://8.8.8.8/v1", "allow_external": True}
     parse_study(_with_judges({"jury": [outside], "rubrics": {"uti": "equivalence"}}), "s")
+
+
+def test_all_tasks_example_validates():
+    study = load_study(EXAMPLES / "all_tasks.yaml")
+    assert [t.task for t in study.tasks] == ["uti", "triage", "hyponatremia", "reasoning", "summarization"]
+    assert [t.rejected for t in study.tasks] == [None, None, None, "on_policy", "weaker_model"]
+
+
+def _one_task(**entry):
+    return {"name": "x", "model": "m", "tasks": [{"data": {"synthetic": {"n": 3}}, **entry}],
+            "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1}}
+
+
+def test_rejected_strategy_must_fit_the_task():
+    with pytest.raises(UserError) as err:
+        parse_study(_one_task(task="reasoning", rejected="wrong_label"), "s")
+    assert "tasks.0" in str(err.value.problems) and "wrong_label needs a task with labels" in str(err.value.problems)
+    with pytest.raises(UserError, match="problem"):
+        parse_study(_one_task(task="uti", rejected="wrong_guess"), "s")
+    with pytest.raises(UserError) as err:
+        parse_study(_one_task(task="uti", rejected="on_policy", rejected_model="m2"), "s")
+    assert "only used with `rejected: weaker_model`" in str(err.value.problems)
+    ok = parse_study(_one_task(task="summarization", rejected="weaker_model", rejected_model="m2"), "s")
+    assert ok.tasks[0].rejected_model == "m2"

@@ -48,7 +48,23 @@ class TaskEntry(Strict):
     task: str
     data: DataSource
     sizes: Sizes | None = None  # None: the data file's own `split` fields are used
-    rejected: Literal["wrong_label"] = "wrong_label"
+    # How DPO's rejected answers are made where the data has none (tasks/rejected.py);
+    # None: the task's default (wrong_label for classification, wrong_option otherwise).
+    rejected: Literal["wrong_label", "wrong_option", "weaker_model", "on_policy"] | None = None
+    rejected_model: str | None = Field(
+        None, description="weaker_model: the model that writes the rejected answers (a bundled "
+        "name or a local directory); default: the study's model, not fine-tuned")
+
+    @model_validator(mode="after")
+    def rejected_fits_task(self) -> TaskEntry:
+        from medtune.tasks import get_task, task_names
+
+        if self.rejected_model is not None and self.rejected != "weaker_model":
+            raise ValueError("rejected_model is only used with `rejected: weaker_model`")
+        if self.task in task_names() and self.rejected == "wrong_label" and get_task(self.task).open_ended:
+            raise ValueError(f"rejected: wrong_label needs a task with labels, and {self.task} is "
+                             "open-ended; use wrong_option, weaker_model or on_policy")
+        return self
 
 
 class Lora(Strict):
@@ -85,8 +101,11 @@ class Dpo(Strict):
 
 
 class Evaluation(Strict):
+    # classification tasks only: open-ended ones are always evaluated by generation
     mode: Literal["likelihood", "generate"] = "likelihood"
-    max_new_tokens: int = Field(32, gt=0)
+    max_new_tokens: int | None = Field(
+        None, gt=0, description="generation budget; default: the task's own (32 for labels, "
+        "24 for reasoning answers, 128 for summaries)")
 
 
 class Statistics(Strict):

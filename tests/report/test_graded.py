@@ -37,12 +37,12 @@ def test_likert_section_t_and_wilcoxon_and_small_samples():
     s = section(SUMMARY_LIKERT, outcomes, {"base": 2, "sft": 2, "dpo": 2}, PAIRS)
     assert s["variants"]["sft"]["value"] == 4.5 and s["variants"]["dpo"]["ci95"] is None
     tests = {(c["a"], c["b"], c["test"]): c for c in s["comparisons"]}
-    assert set(tests) == {("base", "sft", "paired_t"), ("base", "sft", "wilcoxon"),
-                          ("sft", "dpo", "wilcoxon"), ("base", "dpo", "wilcoxon")}
+    assert set(tests) == {("base", "sft", "paired_t"), ("base", "sft", "wilcoxon_signed_rank"),
+                          ("sft", "dpo", "wilcoxon_signed_rank"), ("base", "dpo", "wilcoxon_signed_rank")}
     t = tests[("base", "sft", "paired_t")]
     assert t["statistic"] is None and t["p"] == 0.0 and t["mean_diff"] == 1.0
-    assert tests[("base", "sft", "wilcoxon")]["p"] == pytest.approx(0.5)
-    assert tests[("sft", "dpo", "wilcoxon")]["p"] == 1.0  # the one pair has no difference
+    assert tests[("base", "sft", "wilcoxon_signed_rank")]["p"] == pytest.approx(0.5)
+    assert tests[("sft", "dpo", "wilcoxon_signed_rank")]["p"] == 1.0  # the one pair has no difference
 
 
 def test_primary_prefers_judges():

@@ -118,7 +118,7 @@ def test_judged_study_reports_likert_with_paired_t_and_wilcoxon(tiny_model_dir, 
         assert got["ci95"][0] <= got["value"] <= got["ci95"][1]
     tests = {(c["a"], c["b"], c["test"]): c for c in graded["comparisons"]}
     assert set(tests) == {(a, b, t) for a, b in (("base", "sft"), ("sft", "dpo"), ("base", "dpo"))
-                          for t in ("paired_t", "wilcoxon")}
+                          for t in ("paired_t", "wilcoxon_signed_rank")}
     n_all = results["n_comparisons"]
     for (a, b, test), c in tests.items():
         ids = sorted(jury[a])
@@ -197,7 +197,7 @@ def test_physician_grades_flow_into_the_report(tiny_model_dir, tmp_path, chat_se
     agree = phys["agreement"][0]
     assert agree["n"] == 36 and agree["percent"] == pytest.approx(24 / 36)
     base_sft = [c for c in phys["comparisons"] if (c["a"], c["b"]) == ("base", "sft")]
-    assert {c["test"] for c in base_sft} == {"paired_t", "wilcoxon"}
+    assert {c["test"] for c in base_sft} == {"paired_t", "wilcoxon_signed_rank"}
     assert all(c["mean_diff"] == 2.0 and c["p"] < 0.01 for c in base_sft)
     assert after["n_comparisons"] == before["n_comparisons"] + 2
     assert after["study"]["data_hashes"] == before["study"]["data_hashes"]

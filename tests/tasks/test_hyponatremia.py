@@ -120,3 +120,15 @@ def test_categorize_by_hand():
     labs["urine_na"] = 30
     assert categorize(labs, "hypovolemic", False) == EXTRARENAL
     assert categorize(labs, "hypervolemic", False) == HYPERVOLEMIC
+
+
+def test_histories_fit_the_category():
+    """Tea-and-toast diets are an old person's; hypervolemic patients are off diuretics (a loop
+    diuretic raises urine Na and would send the case down the renal-loss branch)."""
+    from medtune.tasks import get_task
+
+    cases = get_task("hyponatremia").generate(300, 11)
+    tea = [e for e in cases if "tea-and-toast" in e.meta["history"]]
+    assert tea and all(e.meta["age"] >= 70 for e in tea)
+    hyper = [e for e in cases if e.label == "hypervolemic"]
+    assert hyper and all("no diuretics" in e.meta["history"] for e in hyper)

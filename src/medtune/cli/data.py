@@ -34,7 +34,8 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same file."),
     out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
 ) -> None:
-    """Write N synthetic TASK examples, with wrong-label rejected answers, to OUT."""
+    """Write N synthetic TASK examples, with rejected answers by the task's default strategy
+    (a wrong label; a plausible wrong answer for open-ended tasks), to OUT."""
     from medtune.data.readers import write_jsonl
     from medtune.tasks.rejected import fill_rejected
 
@@ -43,7 +44,7 @@ def synth(
         examples = t.generate(n, seed)
     except NotImplementedError as err:
         raise UserError(f"{err}; use a task that has one, or bring your own data") from None
-    examples = fill_rejected(examples, t, strategy="wrong_label", seed=seed)
+    examples = fill_rejected(examples, t, strategy=t.default_rejected, seed=seed)
     write_jsonl(out, examples)
     typer.echo(f"wrote {len(examples)} {task} examples to {out}")
 

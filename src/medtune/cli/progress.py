@@ -10,6 +10,7 @@ from rich.table import Table
 
 
 def run_with_progress(study, out: Path, study_file: Path | None) -> None:
+    from medtune.report.recommend import metric_label
     from medtune.report.render import format_p
     from medtune.study.runner import Progress as Hooks
     from medtune.study.runner import results_summary, run_study
@@ -33,15 +34,16 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
     console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
     with bars:
         outcome = run_study(study, out, study_file, hooks)
-    table = Table(title="Test set: primary metric (F1; graders' score for open-ended tasks); adjusted p-values")
-    for col in ("task", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):
+    table = Table(title="Test set: primary metric per task (graders' score where an open-ended task has one); "
+                        "adjusted p-values")
+    for col in ("task", "metric", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):
         table.add_column(col)
     for row in results_summary(outcome.results):
         def p(a, b):
             return ", ".join(f"{ep}: {format_p(v)}" if len(row["p"]) > 3 else format_p(v)
                              for (x, y, ep), v in row["p"].items() if (x, y) == (a, b)) or "-"
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-        table.add_row(row["task"], fmt(row["base"]), fmt(row["sft"]), fmt(row["dpo"]),
+        table.add_row(row["task"], metric_label(row["metric"]), fmt(row["base"]), fmt(row["sft"]), fmt(row["dpo"]),
                       p("base", "sft"), p("sft", "dpo"), p("base", "dpo"), row["deploy"] or "-")
     console.print(table)
     c = outcome.results["compute"]

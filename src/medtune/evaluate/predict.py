@@ -1,4 +1,5 @@
-"""Predictions for a classification task: by label log-likelihood, or by generation + parsing.
+"""Predictions: by label log-likelihood or by generation + parsing (classification), by
+generation alone (open-ended tasks: the task scores the text, evaluate/scoring.py).
 
 Label log-likelihood (the default): each allowed answer is scored as a completion of the
 prompt (summed log-probs of its tokens, end-of-turn marker included, nats) and the best one is
@@ -73,7 +74,7 @@ def predict_by_generation(
         )
         for ex, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
             text = tokenizer.decode(row, skip_special_tokens=True).strip()
-            out.append(Prediction(ex.id, task.parse(text), text))
+            out.append(Prediction(ex.id, task.parse(text) if task.endpoints else None, text))
     return out
 
 
@@ -85,10 +86,12 @@ def predict(
     mode: str,
     max_length: int,
     pack_tokens: int,
-    max_new_tokens: int = 32,
+    max_new_tokens: int | None = None,
 ) -> list[Prediction]:
+    """``mode`` applies to classification; an open-ended task is always generated.
+    ``max_new_tokens`` None: the task's own budget."""
+    if mode == "generate" or task.open_ended:
+        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens)
     if mode == "likelihood":
         return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens)
-    if mode == "generate":
-        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens)
     raise ValueError(f"unknown evaluation mode {mode!r}")

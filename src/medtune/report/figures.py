@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from medtune.report.recommend import (
     LABELS,
     VARIANTS,
+    endpoint_metric,
     endpoint_value,
     find_comparison,
     format_p,
@@ -54,9 +55,11 @@ def _panels(results: dict) -> list[tuple[str, str | None]]:
 
 
 def _title(i: int, name: str, task: dict, endpoint: str | None) -> str:
-    metric = metric_label(task["metric"])
+    metric = metric_label(endpoint_metric(task, endpoint))
     if task.get("graded_by"):  # an open-ended task scored by its graders
         metric += ", " + ("LLM judges" if task["graded_by"].startswith("judges:") else "physicians")
+    if task.get("kind", "classification") != "classification":
+        return f"{_panel_letter(i)}. {_mpl_text(name)} ({metric})"
     if endpoint is None or len(task.get("endpoints") or []) <= 1:
         return f"{_panel_letter(i)}. {_mpl_text(name)} ({metric})"
     return f"{_panel_letter(i)}. {_mpl_text(name)}: {_mpl_text(endpoint)} ({metric})"
@@ -68,6 +71,7 @@ def _draw_panel(ax, task: dict, endpoint: str | None, title: str) -> None:
     values, errors, upper = [], [[], []], 1.0
     for v in present:
         value, ci = endpoint_value(task["variants"][v], metric, endpoint)
+        value = 0.0 if value is None else value  # no example had the outcome: an empty bar
         values.append(value)
         lo, hi = (ci if ci else (value, value))
         errors[0].append(max(value - lo, 0.0))
@@ -79,9 +83,10 @@ def _draw_panel(ax, task: dict, endpoint: str | None, title: str) -> None:
     ax.set_yticks(ys, [f"{LABELS[v]}  {val:.2f}" for v, val in zip(present, values)])
     ax.invert_yaxis()  # base on top, as in the paper
     ax.set_ylim(len(present) - 0.5, -0.5)
-    top = 5.0 if metric == "likert" else 1.0  # the whole scale, as the paper drew it
+    shown = endpoint_metric(task, endpoint)
+    top = 5.0 if shown == "likert" else 1.0  # the whole scale, as the paper drew it
     ax.set_xlim(0, top if upper <= top else upper * 1.05)
-    ax.set_xlabel(metric_label(metric))
+    ax.set_xlabel(metric_label(shown))
     ax.set_title(title, loc="left", fontweight="bold", fontsize=10)
 
     for y, v in zip(ys, present):

@@ -60,11 +60,13 @@ def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
             out.append({**base, "test": "mcnemar_exact", "mean_diff": (sum(xb) - sum(xa)) / len(ids),
                         "a_only": test.a_only, "b_only": test.b_only, "p": test.p})
             continue
-        for name, fn, minimum in (("paired_t", paired_t, 2), ("wilcoxon", wilcoxon_signed_rank, 1)):
+        # the paper's paired t-test, and Wilcoxon's as a rank-based check (as report/outcomes.py)
+        for name, fn, minimum in (("paired_t", paired_t, 2), ("wilcoxon_signed_rank", wilcoxon_signed_rank, 1)):
             if len(ids) >= minimum:
                 res = fn(xb, xa)
+                extra = {"secondary": True} if name != "paired_t" else {}
                 out.append({**base, "test": name, "mean_diff": res.mean_diff,
-                            "statistic": _finite(res.statistic), "p": res.p})
+                            "statistic": _finite(res.statistic), "p": res.p, **extra})
     return out
 
 

@@ -11,7 +11,8 @@ import math
 
 VARIANTS = ("base", "sft", "dpo")
 LABELS = {"base": "base", "sft": "SFT", "dpo": "DPO"}
-METRIC_LABELS = {"f1": "F1", "accuracy": "accuracy", "likert": "Likert"}
+METRIC_LABELS = {"f1": "F1", "accuracy": "accuracy", "likert": "Likert",
+                 "coverage": "key-fact coverage", "rouge_l": "ROUGE-L"}
 
 
 def format_p(p: float | None) -> str:
@@ -35,15 +36,31 @@ def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric)
 
 
+def endpoint_metric(task: dict, endpoint: str | None) -> str:
+    """The metric shown for one endpoint: the task's metric for a classification endpoint;
+    for an open-ended task each endpoint is a metric of its own (coverage, ROUGE-L)."""
+    if endpoint is not None and task.get("kind", "classification") != "classification":
+        return endpoint
+    return task["metric"]
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def endpoint_value(variant: dict, metric: str, endpoint: str | None) -> tuple[float, list | None]:
     """(value, 95% CI or None) of `metric` on one endpoint of one variant.
 
-    Uses per_endpoint[endpoint][metric] and [f"{metric}_ci95"] when present, else the variant's
-    primary `value` / `ci95` (a single-endpoint task need not repeat itself per endpoint).
+    Uses per_endpoint[endpoint][metric] and [f"{metric}_ci95"] when present, else
+    per_endpoint[endpoint]["value"] / ["ci95"] (open-ended tasks: one endpoint per outcome),
+    else the variant's primary `value` / `ci95` (a single-endpoint task need not repeat itself
+    per endpoint). The value is None when no example had the outcome.
     """
     per = (variant.get("per_endpoint") or {}).get(endpoint) if endpoint is not None else None
     if per and per.get(metric) is not None:
         return per[metric], per.get(f"{metric}_ci95")
+    if per and "value" in per:
+        return per["value"], per.get("ci95")
     return variant["value"], variant.get("ci95")
 
 
@@ -51,10 +68,11 @@ def find_comparison(task: dict, x: str, y: str, endpoint: str | None) -> dict | 
     """The comparison between variants x and y (either order) on `endpoint`, or None.
 
     A comparison without an "endpoint" key matches any endpoint of a single-endpoint task.
+    Secondary tests (Wilcoxon next to the paired t-test) are never the one returned.
     """
     single = len(task.get("endpoints") or []) <= 1
     for c in task.get("comparisons", []):
-        if {c.get("a"), c.get("b")} != {x, y}:
+        if {c.get("a"), c.get("b")} != {x, y} or c.get("secondary"):
             continue
         ep = c.get("endpoint")
         if ep == endpoint or (ep is None and single):
@@ -77,7 +95,7 @@ def _outcomes(task: dict, lo: str, hi: str) -> list[str]:
             continue
         v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
         v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
-        if not c.get("significant") or v_hi == v_lo:
+        if not c.get("significant") or v_hi == v_lo or v_hi is None or v_lo is None:
             out.append("same")
         else:
             out.append("better" if v_hi > v_lo else "worse")
@@ -104,7 +122,6 @@ def _evidence(task: dict, lo: str, hi: str) -> str:
     """'F1 0.98 vs 0.63, adjusted p<.001' for hi vs lo; one clause per endpoint."""
     if lo not in task["variants"] or hi not in task["variants"]:
         return ""
-    metric = metric_label(task["metric"])
     multi = len(_endpoints(task)) > 1
     parts = []
     for ep in _endpoints(task):
@@ -112,8 +129,10 @@ def _evidence(task: dict, lo: str, hi: str) -> str:
         v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
         c = find_comparison(task, lo, hi, ep)
         p = "no test recorded" if c is None else "adjusted " + format_p(c.get("p_adjusted"))
-        name = f"{ep} {metric}" if multi else metric
-        parts.append(f"{name} {v_hi:.2f} vs {v_lo:.2f}, {p}")
+        name = metric_label(endpoint_metric(task, ep))
+        if multi and task.get("kind", "classification") == "classification":
+            name = f"{ep} {name}"
+        parts.append(f"{name} {_fmt(v_hi)} vs {_fmt(v_lo)}, {p}")
     return "; ".join(parts)
 
 

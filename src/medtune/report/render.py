@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from medtune.report.figures import comparison_figure
-from medtune.report.recommend import LABELS, VARIANTS, format_p, metric_label, recommend
+from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
 
 __all__ = ["format_p", "write_report"]
 
@@ -137,6 +137,62 @@ def _seconds(s) -> str:
 
 # --- view model ----------------------------------------------------------------------------
 
+TEST_LABELS = {"mcnemar_exact": "McNemar (exact)", "paired_t": "paired t-test",
+               "wilcoxon_signed_rank": "Wilcoxon signed-rank (check)"}
+
+
+def _rejected_text(task: dict) -> str:
+    """'wrong_option' or 'on_policy: train 40 generated, 8 fallback (wrong_option), 0 dropped'."""
+    r = task.get("rejected") or {}
+    text = str(r.get("strategy", ""))
+    if r.get("model"):
+        text += f" ({r['model']})"
+    for split, counts in (r.get("generated_answers") or {}).items():
+        text += (f"; {split}: {counts.get('generated', 0)} generated, {counts.get('fallback', 0)} "
+                 f"by {r.get('fallback_strategy')} (the model's answer was right or blank), "
+                 f"{counts.get('dropped', 0)} dropped")
+    return text
+
+
+def _open_task_view(task: dict) -> dict:
+    """Variant and comparison tables of an open-ended task: one metric per endpoint."""
+    endpoints = list(task.get("endpoints") or [])
+    headers = ["Variant"]
+    for ep in endpoints:
+        headers += [metric_label(ep), "95% CI"]
+    rows = []
+    for v in VARIANTS:
+        if v not in task["variants"]:
+            continue
+        r = task["variants"][v]
+        row = [LABELS[v]]
+        for ep in endpoints:
+            value, ci = endpoint_value(r, task["metric"], ep)
+            row += [_num(value), _ci(ci)]
+        rows.append(row + [_num(r.get("mean_answer_words"), 1), _pct(r.get("empty_answer_rate"))])
+    comparisons = []
+    for c in task.get("comparisons", []):
+        a, b = LABELS.get(c.get("a"), c.get("a")), LABELS.get(c.get("b"), c.get("b"))
+        if "a_only" in c:
+            effect = f"{c['a_only']} / {c['b_only']} right only in {a} / {b}"
+        else:
+            effect = f"{b} − {a} = {c['mean_diff']:+.3f}" if c.get("mean_diff") is not None else "–"
+        comparisons.append({
+            "cells": [f"{b} vs {a}", metric_label(c.get("endpoint") or task["metric"]),
+                      TEST_LABELS.get(c.get("test"), c.get("test", "–")), str(c.get("n", "–")),
+                      effect, format_p(c.get("p")), format_p(c.get("p_adjusted")),
+                      "yes" if c.get("significant") else "no"],
+            "significant": bool(c.get("significant")),
+        })
+    return {
+        "variant_headers": headers + ["Answer words (mean)", "Empty answers"],
+        "variant_rows": rows, "endpoint_rows": [],
+        "comparison_headers": ["Comparison", "Metric", "Test", "n", "Effect", "p", "Adjusted p",
+                               "Significant"],
+        "comparisons": comparisons,
+    }
+
+
 def _task_view(name: str, task: dict) -> dict:
     metric = metric_label(task["metric"])
     endpoints = list(task.get("endpoints") or [])
@@ -174,6 +230,7 @@ def _task_view(name: str, task: dict) -> dict:
         "metric": primary,
         "n_test": task["n_test"],
         "endpoints": ", ".join(endpoints) or "–",
+        "rejected": _rejected_text(task),
         "deploy": LABELS.get(task.get("deploy"), task.get("deploy") or "–"),
         "recommendation": task["recommendation"],
         "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
@@ -190,14 +247,18 @@ def _task_view(name: str, task: dict) -> dict:
         "agreement_rows": [],
         "graded": list(graded.values()),
         "graded_headline": headline is not None,
+        "text_columns": 3,
     }
     if headline is not None:  # its tables are the task's: scores, both paired tests, agreement
-        view.update({k: v for k, v in headline.items() if k != "title"})
+        view.update({k: v for k, v in headline.items() if k not in ("title", "heading")})
+        view["endpoints"] = "–"
+        if task.get("automatic"):  # the automatic outcomes it also has, below the graders'
+            view["graded"].insert(0, {**_open_task_view(task["automatic"]), "agreement_rows": [],
+                                      "text_columns": 3, "heading": "Automatic outcomes (no grader)"})
+    elif task.get("kind", "classification") != "classification":
+        view.update(_open_task_view(task))
+        view["endpoints"] = ", ".join(metric_label(e) for e in endpoints) or "–"
     return view
-
-
-TEST_LABELS = {"paired_t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank",
-               "mcnemar_exact": "McNemar (exact)"}
 
 
 def _source_title(key: str, g: dict) -> str:
@@ -205,6 +266,7 @@ def _source_title(key: str, g: dict) -> str:
         return (f"LLM judges {', '.join(g.get('judges', []))} "
                 f"({g['rubric']}, jury {g.get('aggregate', '')})")
     return f"physicians ({g.get('rubric', key)}, two graders per item, adjudicated)"
+
 
 
 def _graded_view(key: str, g: dict) -> dict:
@@ -227,6 +289,7 @@ def _graded_view(key: str, g: dict) -> dict:
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     return {
         "title": _source_title(key, g),
+        "heading": "Graded by " + _source_title(key, g),
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
@@ -237,6 +300,7 @@ def _graded_view(key: str, g: dict) -> dict:
         "agreement_headers": ["Raters", "n", "Percent agreement", kappa],
         "agreement_rows": [[a["raters"], str(a["n"]), _pct(a.get("percent")), _num(a.get("kappa"))]
                            for a in g.get("agreement", [])],
+        "text_columns": 2,
     }
 
 
@@ -312,8 +376,10 @@ def _markdown(view: dict) -> str:
     for t in view["tasks"]:
         out += [f"## Task: {_md_cell(t['name'])}", "",
                 f"Primary metric: {t['metric']}; n_test = {t['n_test']}; "
-                f"endpoints: {_md_cell(t['endpoints'])}.", "",
-                f"**Recommendation:** {_md_cell(t['recommendation'])} "
+                f"endpoints: {_md_cell(t['endpoints'])}.", ""]
+        if t["rejected"]:
+            out += [f"DPO rejected answers: {_md_cell(t['rejected'])}.", ""]
+        out += [f"**Recommendation:** {_md_cell(t['recommendation'])} "
                 f"(deploy: {_md_cell(t['deploy'])})", "",
                 _md_table(t["variant_headers"], t["variant_rows"]), ""]
         if t["endpoint_rows"]:
@@ -322,7 +388,7 @@ def _markdown(view: dict) -> str:
                 _md_table(t["comparison_headers"], [c["cells"] for c in t["comparisons"]]), ""]
         out += _md_agreement(t)
         for g in t["graded"]:
-            out += [f"### Graded by {_md_cell(g['title'])}", "",
+            out += [f"### {_md_cell(g['heading'])}", "",
                     _md_table(g["variant_headers"], g["variant_rows"]), "",
                     _md_table(g["comparison_headers"], [c["cells"] for c in g["comparisons"]]), ""]
             out += _md_agreement(g)

@@ -1,14 +1,19 @@
 """study.db -> the results dict of DESIGN.md's contract (``report/results.json``, schema 1).
 
-Per task and variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson interval),
-sensitivity and specificity, and the parse-failure rate; the primary value is F1 (the mean of
-the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar tests on the
-paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint. Per
-task graded by LLM judges or physicians: a ``graded`` section per source (report/graded.py);
-a task without label endpoints (open-ended) takes its headline metric and comparisons from its
-first graded source (judges before physicians), e.g. the paper's mean Likert score with the
-paired t-test. The p-values of *every* comparison of the study, graded ones included, are
-corrected together (Bonferroni by default, as the paper did over its tasks).
+Classification tasks, per variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson
+interval), sensitivity and specificity, and the parse-failure rate; the primary value is F1
+(the mean of the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar
+tests on the paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per
+endpoint. Open-ended tasks (reasoning, summarization) have one endpoint per automatic outcome
+(accuracy; key-fact coverage and ROUGE-L), with the tests of report/outcomes.py.
+
+Per task graded by LLM judges or physicians: a ``graded`` section per source (report/graded.py).
+An open-ended task that has one takes its headline metric and comparisons from its first graded
+source (judges before physicians: the paper's mean Likert score with the paired t-test, or the
+physicians' correct/incorrect with McNemar); its automatic outcomes move to ``automatic``. The
+p-values of *every* comparison of the study, graded and automatic ones included, are corrected
+together (Bonferroni by default, as the paper did over its tasks). Each task also says how its
+rejected answers were made (``rejected``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 from medtune import __version__
 from medtune.config import Study
 from medtune.evaluate.metrics import classification_metrics, correct, f1
+from medtune.report import outcomes
 from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
 from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
@@ -91,6 +97,34 @@ def _variant_summary(task, rows, n_boot: int, seed: int) -> dict[str, Any]:
     }
 
 
+def _mcnemar_per_endpoint(task, a: str, b: str, ra: list[dict], rb: list[dict]) -> list[dict[str, Any]]:
+    aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
+    out = []
+    for ep in task.endpoints:
+        test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
+        out.append({"a": a, "b": b, "endpoint": ep.name, "test": "mcnemar_exact", "n": test.n,
+                    "a_only": test.a_only, "b_only": test.b_only, "p": test.p})
+    return out
+
+
+def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> dict[str, Any]:
+    """How DPO's rejected answers were made; for a model strategy, per split how many generated
+    answers were used, replaced by the task's default strategy (the model was right), or left
+    the example without a pair."""
+    out: dict[str, Any] = {"strategy": strategy}
+    if strategy == "weaker_model":
+        out["model"] = model or "the study's model, not fine-tuned"
+    for split in ("train", "eval"):
+        rows = store.predictions(task.name, f"rejected/{strategy}", split)
+        if rows:
+            statuses = [r["scores"]["status"] for r in rows]
+            out.setdefault("generated_answers", {})[split] = {
+                s: statuses.count(s) for s in ("generated", "fallback", "dropped")}
+    if "generated_answers" in out:
+        out["fallback_strategy"] = task.default_rejected
+    return out
+
+
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
     comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
@@ -102,11 +136,12 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         graded = graded_sources(store, study, task.name, VARIANTS, PAIRS)
         for source in graded.values():
             comparisons.extend(source["comparisons"])
-        if not task.endpoints:
-            tasks_out[task.name] = _open_ended(task, n_test, graded)
+        if not task.endpoints and not task.open_ended:
+            tasks_out[task.name] = _graded_only(task, n_test, graded)
             continue
+        summary = outcomes.variant_summary if task.open_ended else _variant_summary
         variants = {
-            v: _variant_summary(task, rows, study.statistics.bootstrap, study.seed)
+            v: summary(task, rows, study.statistics.bootstrap, study.seed)
             for v, rows in rows_by_variant.items()
         }
         task_comparisons = []
@@ -115,32 +150,23 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
                 continue
             ra, rb = rows_by_variant[a], rows_by_variant[b]
             assert [r["example_id"] for r in ra] == [r["example_id"] for r in rb], "unpaired predictions"
-            aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
-            for ep in task.endpoints:
-                test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
-                task_comparisons.append(
-                    {
-                        "a": a,
-                        "b": b,
-                        "endpoint": ep.name,
-                        "test": "mcnemar_exact",
-                        "n": test.n,
-                        "a_only": test.a_only,
-                        "b_only": test.b_only,
-                        "p": test.p,
-                    }
-                )
+            compare = outcomes.comparisons if task.open_ended else _mcnemar_per_endpoint
+            task_comparisons += compare(task, a, b, ra, rb)
         comparisons.extend(task_comparisons)
         tasks_out[task.name] = {
             "kind": task.kind,
-            "metric": "f1",
+            "metric": task.metric,
             "n_test": n_test,
-            "endpoints": [ep.name for ep in task.endpoints],
+            "endpoints": [o.name for o in task.outcomes] or [ep.name for ep in task.endpoints],
             "variants": variants,
             "comparisons": task_comparisons,
+            "rejected": _rejected_summary(store, task, entry.rejected or task.default_rejected,
+                                          entry.rejected_model),
         }
         if graded:
             tasks_out[task.name]["graded"] = graded
+        if task.open_ended:
+            _graded_headline(tasks_out[task.name], graded)
 
     adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
     for c, p_adj in zip(comparisons, adjusted):
@@ -176,18 +202,29 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
     }
 
 
-def _open_ended(task, n_test: int, graded: dict[str, Any]) -> dict[str, Any]:
-    """A task without label endpoints: its headline is its first graded source (the same
-    variant and comparison objects, so the correction counts each test once)."""
+def _graded_headline(out: dict[str, Any], graded: dict[str, Any]) -> None:
+    """An open-ended task with a graded source: the graders' score is its headline (the paper
+    judged summaries by Likert score and reasoning answers by physicians), the automatic
+    outcomes are kept under ``automatic``. The same comparison objects, so the correction
+    counts each test once."""
     key, source = primary(graded)
+    if source is None:
+        return
+    out["automatic"] = {k: out[k] for k in ("metric", "endpoints", "variants", "comparisons")}
+    test = PRIMARY_TEST[source["kind"]]
+    out.update(metric=source["metric"], endpoints=[], variants=source["variants"], graded_by=key,
+               comparisons=[c for c in source["comparisons"] if c["test"] == test])
+
+
+def _graded_only(task, n_test: int, graded: dict[str, Any]) -> dict[str, Any]:
+    """A task with neither labels nor automatic outcomes (a user's free-text task): graders
+    are its only score, so until one has graded it has no variants."""
     out = {"kind": task.kind, "metric": "none", "n_test": n_test, "endpoints": [], "variants": {},
-           "comparisons": [], "graded_by": key or None}
-    if source is not None:
-        test = PRIMARY_TEST[source["kind"]]
-        out.update(metric=source["metric"], variants=source["variants"],
-                   comparisons=[c for c in source["comparisons"] if c["test"] == test])
+           "comparisons": [], "graded_by": None}
     if graded:
         out["graded"] = graded
+    _graded_headline(out, graded)
+    out.pop("automatic", None)
     return out
 
 

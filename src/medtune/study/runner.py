@@ -3,18 +3,20 @@ the best SFT model -> test eval of base, SFT and DPO -> LLM judges (when the stu
 ``judges:`` section) -> statistics -> report.
 
 Every task is fine-tuned separately from the same base model, as in the paper. Dev selection
-uses the task's metric (F1), not the loss; with a single candidate there is nothing to choose
-and the dev evaluation is skipped.
+uses the task's primary metric (F1; accuracy or key-fact coverage for open-ended tasks), not
+the loss; with a single candidate there is nothing to choose and the dev evaluation is skipped.
+Rejected answers made by a model (weaker_model, on_policy) are generated just before DPO.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ class TaskData:
     task: Task
     splits: dict[str, list[Example]]
     data_hash: str
+    rejected: str = "wrong_label"  # the rejected strategy (tasks/rejected.py)
+    rejected_model: str | None = None
 
 
 @dataclass
@@ -51,7 +55,7 @@ class StudyOutcome:
 def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
     from medtune.data.splits import assign_splits, by_split, data_hash
     from medtune.data.validate import load_examples
-    from medtune.tasks.rejected import fill_rejected
+    from medtune.tasks.rejected import OFFLINE, fill_rejected
 
     task = get_task(entry.task)
     if entry.data.synthetic is not None:
@@ -69,12 +73,14 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
             f"task {entry.task}: some examples have no `split` and the study gives no `sizes`; "
             "add `sizes: {train: N, eval: N, dev: N, test: N}` to the task in the study file"
         )
-    examples = fill_rejected(examples, task, entry.rejected, seed)
+    strategy = entry.rejected or task.default_rejected
+    if strategy in OFFLINE:  # model-made ones come just before DPO (_generated_rejected)
+        examples = fill_rejected(examples, task, strategy, seed)
     splits = by_split(examples)
     for name in ("train", "test"):
         if not splits.get(name):
             raise UserError(f"task {entry.task}: the {name} split is empty; give it examples")
-    return TaskData(task, splits, data_hash(examples))
+    return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
 
 
 def _device_name() -> str:
@@ -121,9 +127,9 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split: str) -> float:
-    """Predict on a split, store per-example predictions, return the primary metric (F1)."""
-    from medtune.evaluate.metrics import f1
+    """Predict on a split, store per-example predictions, return the primary metric."""
     from medtune.evaluate.predict import predict
+    from medtune.evaluate.scoring import prediction_rows, primary_metric
 
     examples = td.splits.get(split, [])
     if not examples:
@@ -141,21 +147,53 @@ def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split:
     )
     seconds = time.perf_counter() - start
     store.add_compute(td.task.name, "eval", f"{variant}/{split}", seconds)
-    rows = [
-        # without a label (open-ended tasks) the gold answer is the gold response
-        {"example_id": ex.id, "gold": ex.chosen if ex.label is None else ex.label, "predicted": p.label,
-         "text": p.text, "scores": p.scores}
-        for ex, p in zip(examples, preds)
-    ]
+    rows = prediction_rows(td.task, examples, preds)
     store.save_predictions(td.task.name, variant, split, rows)
     if split == "test":  # judges and the grading app show graders the prompt
         store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})
-    scores = []
-    for ep in td.task.endpoints:
-        gold = [td.task.label_dict(ex.label)[ep.name] for ex in examples]
-        pred = [None if p.label is None else td.task.label_dict(p.label)[ep.name] for p in preds]
-        scores.append(f1(gold, pred, ep.positive))
-    return sum(scores) / len(scores) if scores else float("nan")
+    return primary_metric(td.task, examples, rows)
+
+
+def _generated_rejected(study, td: TaskData, base_model, sft_model, tokenizer, store, progress) -> TaskData:
+    """weaker_model / on_policy: generate answers to the train and eval prompts that have no
+    rejected answer, keep the wrong ones (tasks/rejected.py: fill_generated) and store every
+    answer with its status under variant "rejected/<strategy>". The seconds count as DPO
+    compute: it is paid only to run DPO."""
+    from medtune.evaluate.predict import predict_by_generation
+    from medtune.models import load_model
+    from medtune.tasks.rejected import GENERATED, fill_generated
+
+    if td.rejected not in GENERATED:
+        return td
+    name, strategy = td.task.name, td.rejected
+    model, tok = sft_model, tokenizer
+    if strategy == "weaker_model" and td.rejected_model not in (None, study.model):
+        loaded = load_model(td.rejected_model, study.training.dtype)
+        model, tok = loaded.model, loaded.tokenizer
+    elif strategy == "weaker_model":
+        model = base_model
+    splits = dict(td.splits)
+    for split in ("train", "eval"):
+        todo = [ex for ex in splits.get(split, []) if not ex.rejected]
+        if not todo:
+            continue
+        progress.stage(f"{name}: {strategy} rejected answers on {split}", 1)
+        start = time.perf_counter()
+        preds = predict_by_generation(model, tok, td.task, todo,
+                                      study.evaluation.max_new_tokens or td.task.max_new_tokens)
+        store.add_compute(name, "dpo", f"rejected/{strategy}/{split}", time.perf_counter() - start)
+        texts = {p.example_id: p.text for p in preds}
+        splits[split], status = fill_generated(splits[split], td.task, texts, study.seed)
+        store.save_predictions(name, f"rejected/{strategy}", split, [
+            {"example_id": ex.id, "gold": ex.chosen, "predicted": None, "text": texts[ex.id],
+             "scores": {"status": status[ex.id]}} for ex in todo])
+        progress.log(f"{name}: {strategy} on {split}: " + ", ".join(
+            f"{s} {sum(v == s for v in status.values())}" for s in ("generated", "fallback", "dropped")))
+        progress.advance(1)
+    if not splits.get("train"):
+        raise UserError(f"task {name}: no training example has a rejected answer for DPO; "
+                        "choose another rejected strategy")
+    return replace(td, splits=splits)
 
 
 def _train_run(study, td, start_model, tokenizer, store, progress, method: str, lr: float, beta: float | None):
@@ -225,8 +263,8 @@ def _sweep(study, td, start_model, tokenizer, store, progress, method: str):
             candidates.append((-dev, len(candidates), run_id, model))
         else:
             candidates.append((0.0, 0, run_id, model))
-    # Best dev F1; ties go to the earlier config of the grid (the higher learning rate first).
-    _, _, run_id, model = min(candidates, key=lambda c: (c[0], c[1]))
+    # Best dev metric (NaN counts as worst); ties go to the earlier config of the grid.
+    _, _, run_id, model = min(candidates, key=lambda c: (math.inf if math.isnan(c[0]) else c[0], c[1]))
     store.select_run(td.task.name, method, run_id)
     return model
 
@@ -243,7 +281,8 @@ def _run_task(study: Study, td: TaskData, base_model, tokenizer, store: Store, p
     progress.advance(1)
 
     if study.dpo.enabled:
-        dpo_model = _sweep(study, td, sft_model, tokenizer, store, progress, "dpo")
+        dpo_td = _generated_rejected(study, td, base_model, sft_model, tokenizer, store, progress)
+        dpo_model = _sweep(study, dpo_td, sft_model, tokenizer, store, progress, "dpo")
         progress.stage(f"{name}: DPO model on test", 1)
         _evaluate(study, td, dpo_model, tokenizer, store, "dpo", "test")
         progress.advance(1)
@@ -269,10 +308,11 @@ def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, t in results["tasks"].items():
         v = t["variants"]
-        p = {(c["a"], c["b"], c["endpoint"]): c["p_adjusted"] for c in t["comparisons"]}
+        p = {(c["a"], c["b"], c["endpoint"]): c["p_adjusted"] for c in t["comparisons"] if not c.get("secondary")}
         rows.append(
             {
                 "task": name,
+                "metric": t["metric"],
                 **{k: v[k]["value"] if k in v else None for k in ("base", "sft", "dpo")},
                 "p": p,
                 "deploy": t.get("deploy"),

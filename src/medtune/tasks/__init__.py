@@ -5,7 +5,7 @@ from __future__ import annotations
 from medtune.tasks.base import Endpoint, Label, Task
 
 _REGISTRY: dict[str, type[Task]] = {}
-_BUILTINS = ("uti", "triage", "hyponatremia")
+_BUILTINS = ("uti", "triage", "hyponatremia", "reasoning", "summarization")
 
 
 def register_task(cls: type[Task]) -> type[Task]:

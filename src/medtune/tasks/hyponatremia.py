@@ -35,7 +35,7 @@ import random
 
 from medtune.data.records import Example
 from medtune.tasks import register_task
-from medtune.tasks.base import Endpoint, Label, Task
+from medtune.tasks.base import Endpoint, Label, Task, equal_shares
 
 LOW_SOLUTE = "low solute or polydipsia"
 EXTRARENAL = "extrarenal loss"
@@ -67,8 +67,9 @@ HISTORY = {
             "salt-wasting nephropathy", "on indapamide, recent falls"),
     SIADH: ("small-cell lung cancer", "community-acquired pneumonia", "started sertraline "
             "2 weeks ago", "day 2 after hip surgery, on opioids"),
-    HYPERVOLEMIC: ("heart failure, EF 25%", "alcoholic cirrhosis", "nephrotic syndrome, "
-                   "albumin 1.8 g/dL"),
+    # "no diuretics": a loop diuretic raises urine Na and would move the case off this branch
+    HYPERVOLEMIC: ("new heart failure, EF 25%, no diuretics yet", "alcoholic cirrhosis, no "
+                   "diuretics", "nephrotic syndrome, albumin 1.8 g/dL, no diuretics"),
 }
 SIADH_EXCLUSIONS = ("TSH and morning cortisol normal.", "Thyroid and adrenal function normal.")
 OPENINGS = ("{age}-year-old {sex}: {history}.", "{age} y/o {sex}, {history}.",
@@ -104,8 +105,10 @@ def categorize(labs: dict, volume: str, diuretic_or_renal: bool) -> str:
 def _case(rng: random.Random, category: str) -> tuple[str, dict]:
     labs = _labs(rng, category)
     female = rng.random() < 0.5
-    age = rng.randint(70, 92) if category == RENAL and rng.random() < 0.5 else rng.randint(22, 88)
     history = rng.choice(HISTORY[category])
+    # thiazide hyponatremia and the tea-and-toast diet are diseases of old age
+    old = "tea-and-toast" in history or (category == RENAL and rng.random() < 0.5)
+    age = rng.randint(70, 92) if old else rng.randint(22, 88)
     parts = [rng.choice(OPENINGS).format(age=age, sex="woman" if female else "man",
                                          abbr="F" if female else "M", history=history)]
     parts.append(f"Exam: {rng.choice(VOLUME[category])}.")
@@ -128,9 +131,11 @@ class HyponatremiaTask(Task):
 
     One endpoint, "category". Positive class for F1, sensitivity and specificity: "SIADH".
     Why: it is the commonest cause of hyponatremia in hospital and the category whose
-    misclassification changes treatment most (fluid restriction for SIADH, where saline for a
-    hypovolaemic patient misread as SIADH, or saline given in SIADH, worsens the sodium); it
-    also needs every lab and the history together, so it is the hardest reading to get right.
+    misreading changes treatment most: SIADH is treated by fluid restriction, hypovolaemia by
+    isotonic saline; a hypovolaemic patient misread as SIADH is fluid-restricted when they
+    need volume, and isotonic saline given in SIADH can lower the sodium further (the kidney
+    keeps the water and excretes the salt). It also needs every lab and the history together,
+    so it is the hardest reading to get right.
     """
 
     name = "hyponatremia"
@@ -156,9 +161,7 @@ class HyponatremiaTask(Task):
         """n cases, the five categories in equal shares (remainder at random), shuffled;
         deterministic by seed."""
         rng = random.Random(seed)
-        cats = [CATEGORIES[i % len(CATEGORIES)] for i in range(n - n % len(CATEGORIES))]
-        cats += rng.sample(CATEGORIES, n % len(CATEGORIES))
-        rng.shuffle(cats)
+        cats = equal_shares(rng, CATEGORIES, n)
         out = []
         for i, category in enumerate(cats):
             passage, meta = _case(rng, category)

@@ -18,15 +18,15 @@ infarction") needs the equivalence judge of the graders.
 from __future__ import annotations
 
 import hashlib
-import random
 import re
-import string
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from medtune.data.records import Example
 from medtune.errors import UserError
+from medtune.evaluate.open_answers import named, normalize_answer, token_f1
+from medtune.tasks.rejected import fill_rejected
 
 SYSTEM_PROMPT = ("You are a physician answering a clinical vignette. Give the single best "
                  "answer in a few words.")
@@ -43,7 +43,6 @@ REWRITES: tuple[tuple[str, str, str], ...] = (
     ("which_verb", rf"\bwhich of the following\s+({_VERBS})\b", r"what \1"),
     ("which_noun", r"\bwhich of the following\s+([a-z-]+)", r"which \1"),
 )
-_ARTICLES = {"a", "an", "the"}
 
 
 # --- making questions open-ended ----------------------------------------------------------
@@ -62,22 +61,6 @@ def open_question(question: str) -> tuple[str, str | None]:
 
 
 # --- grading an open answer ---------------------------------------------------------------
-def normalize_answer(text: str) -> str:
-    """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed."""
-    text = text.lower().translate(str.maketrans(string.punctuation, " " * len(string.punctuation)))
-    return " ".join(w for w in text.split() if w not in _ARTICLES)
-
-
-def token_f1(prediction: str, reference: str) -> float:
-    """SQuAD-style F1 of normalized tokens (multiset overlap); 0 when either is empty."""
-    p, r = normalize_answer(prediction).split(), normalize_answer(reference).split()
-    common = sum((Counter(p) & Counter(r)).values())
-    if not p or not r or not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(r)
-    return 2 * precision * recall / (precision + recall)
-
-
 @dataclass(frozen=True)
 class OpenGrade:
     gold: str              # letter of the right option
@@ -95,18 +78,10 @@ def grade_open_answer(answer: str, options: dict[str, str], answer_idx: str) -> 
     the normalized gold option, or the gold option appears in it as a whole phrase and no
     other option does. ``closest``: the option with the best token F1 (None if the best is 0
     or shared). ``correct`` is exact, or closest is the gold letter."""
-    norm = normalize_answer(answer)
-    gold = normalize_answer(options[answer_idx])
-
-    def contains(opt: str) -> bool:
-        return bool(opt) and re.search(rf"(^| ){re.escape(opt)}( |$)", norm) is not None
-
-    named = [k for k, v in options.items() if contains(normalize_answer(v))]
     # an option named only as part of a longer named option ("anemia" in "iron deficiency
     # anemia") does not count as a second answer
-    named = [k for k in named if not any(
-        k != j and normalize_answer(options[k]) in normalize_answer(options[j]) for j in named)]
-    exact = norm == gold or named == [answer_idx]
+    options_named = named(answer, {k: [[v]] for k, v in options.items()})
+    exact = normalize_answer(answer) == normalize_answer(options[answer_idx]) or options_named == [answer_idx]
     f1 = {k: token_f1(answer, v) for k, v in options.items()}
     best = max(f1.values(), default=0.0)
     top = [k for k, v in f1.items() if v == best]
@@ -143,14 +118,12 @@ def read_medqa(path: str | Path, meta_info: str | None = None, seed: int = 0) ->
             continue
         first_line[qid] = line
         options = {str(k): str(v) for k, v in raw["options"].items()}
-        wrong = sorted(k for k in options if k != raw["answer_idx"])
-        rng = random.Random(f"{seed}:{qid}")
         prompt, rule = open_question(raw["question"].strip())
-        examples.append(Example(
-            id=qid, prompt=prompt, chosen=raw["answer"].strip(),
-            rejected=options[rng.choice(wrong)].strip(), label=None,
+        example = Example(
+            id=qid, prompt=prompt, chosen=raw["answer"].strip(), label=None,
             meta={"options": options, "answer_idx": raw["answer_idx"],
-                  "meta_info": raw.get("meta_info"), "rewrite": rule, "source_line": line}))
+                  "meta_info": raw.get("meta_info"), "rewrite": rule, "source_line": line})
+        examples += fill_rejected([example], None, "wrong_option", seed)
     if problems:
         n = len(problems)
         raise UserError(f"{path}: {n} problem{'s' if n != 1 else ''}", problems=problems)

@@ -1,0 +1,43 @@
+"""Predictions -> what the study stores per example, and the primary metric of a split.
+
+Classification: the gold and predicted labels (None: a parse failure); the primary metric is
+F1, averaged over the endpoints of a multi-axis task. Open-ended tasks: the gold answer text,
+no predicted label, and the task's per-example outcomes in ``scores`` ({"accuracy": 1.0} or
+{"coverage": 0.75, "rouge_l": 0.41}; None where an outcome cannot be computed); the primary
+metric is the mean of the first outcome over the examples that have it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from medtune.data.records import Example
+from medtune.evaluate.metrics import f1
+from medtune.evaluate.predict import Prediction
+from medtune.tasks.base import Task
+
+
+def prediction_rows(task: Task, examples: Sequence[Example], preds: Sequence[Prediction]) -> list[dict[str, Any]]:
+    """One row per example for ``Store.save_predictions``."""
+    if task.open_ended:
+        return [{"example_id": ex.id, "gold": ex.chosen, "predicted": None, "text": p.text,
+                 "scores": task.score(ex, p.text)} for ex, p in zip(examples, preds)]
+    # a task with neither labels nor outcomes (graded only by judges or physicians): the gold
+    # answer the equivalence rubric compares with is the chosen response
+    return [{"example_id": ex.id, "gold": ex.chosen if ex.label is None else ex.label,
+             "predicted": p.label, "text": p.text, "scores": p.scores} for ex, p in zip(examples, preds)]
+
+
+def primary_metric(task: Task, examples: Sequence[Example], rows: Sequence[dict[str, Any]]) -> float:
+    """The task's primary metric on these rows (NaN when nothing can be scored)."""
+    if task.open_ended:
+        values = [r["scores"][task.metric] for r in rows if r["scores"][task.metric] is not None]
+        return sum(values) / len(values) if values else math.nan
+    scores = []
+    for ep in task.endpoints:
+        gold = [task.label_dict(ex.label)[ep.name] for ex in examples]
+        pred = [None if r["predicted"] is None else task.label_dict(r["predicted"])[ep.name] for r in rows]
+        scores.append(f1(gold, pred, ep.positive))
+    return sum(scores) / len(scores) if scores else math.nan
