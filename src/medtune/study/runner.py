@@ -1,17 +1,18 @@
 """The study, stage by stage: data -> base eval -> SFT sweep -> dev selection -> DPO sweep from
 the best SFT model -> test eval of base, SFT and DPO -> statistics -> report.
 
-Every task is fine-tuned separately from the same base model, as in the paper. Dev selection
-uses the task's metric (F1), not the loss; with a single candidate there is nothing to choose
-and the dev evaluation is skipped.
+Every task is fine-tuned separately from the same base model, as in the paper. The sweeps and
+their selection are in sweep.py (plateau, then the task's metric on dev), the checkpointed
+runs in training.py, the evaluations in evaluation.py. Everything a stage produces is stored
+in study.db as it is produced, so running the study again on its directory continues where it
+stopped: a process killed at any point loses at most the work since the last checkpoint.
+Models are not kept in memory: each is rebuilt from its checkpoint when a stage needs it.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,26 +84,32 @@ def _device_name() -> str:
 
 
 def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progress: Progress | None = None) -> StudyOutcome:
+    """Run the study into ``out_dir``, or continue it there: stored runs, checkpoints and
+    predictions are reused (guard.py refuses a directory written by a different study)."""
     import torch
 
     from medtune.models import load_model
     from medtune.report.render import write_report
     from medtune.report.results import build_results
+    from medtune.study.context import Context, Lazy
+    from medtune.study.guard import check_study_dir
 
     progress = progress or Progress()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_dir / "study.yaml", dump_study(study))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
-    loaded = load_model(study.model, study.training.dtype)
-    tokenizer = loaded.tokenizer
+    hashes = {k: v.data_hash for k, v in data.items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(out_dir / "study.db")
     try:
+        check_study_dir(store, study, hashes, out_dir)
+        _write_atomic(out_dir / "study.yaml", dump_study(study))
+        loaded = load_model(study.model, study.training.dtype)
+        ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
+        base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
-            td = data[entry.task]
-            _run_task(study, td, loaded.model, tokenizer, store, progress)
-        results = build_results(store, study, {k: v.data_hash for k, v in data.items()})
+            _run_task(ctx, data[entry.task], base)
+        results = build_results(store, study, hashes)
         report = write_report(results, out_dir / "report")
     finally:
         store.close()
@@ -115,133 +122,18 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split: str) -> float:
-    """Predict on a split, store per-example predictions, return the primary metric (F1)."""
-    from medtune.evaluate.metrics import f1
-    from medtune.evaluate.predict import predict
+def _run_task(ctx, td: TaskData, base) -> None:
+    """base on test -> SFT sweep from base -> SFT on test -> DPO sweep from the best SFT model
+    -> DPO on test. Every step is skipped when its result is already stored."""
+    from medtune.study.evaluation import evaluate
+    from medtune.study.sweep import run_sweep
 
-    examples = td.splits.get(split, [])
-    if not examples:
-        return float("nan")
-    start = time.perf_counter()
-    preds = predict(
-        model,
-        tokenizer,
-        td.task,
-        examples,
-        study.evaluation.mode,
-        study.training.max_length,
-        study.training.pack_tokens,
-        study.evaluation.max_new_tokens,
-    )
-    seconds = time.perf_counter() - start
-    store.add_compute(td.task.name, "eval", f"{variant}/{split}", seconds)
-    rows = [
-        {"example_id": ex.id, "gold": ex.label, "predicted": p.label, "text": p.text, "scores": p.scores}
-        for ex, p in zip(examples, preds)
-    ]
-    store.save_predictions(td.task.name, variant, split, rows)
-    if split == "test":  # judges and the grading app show graders the prompt
-        store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})
-    scores = []
-    for ep in td.task.endpoints:
-        gold = [td.task.label_dict(ex.label)[ep.name] for ex in examples]
-        pred = [None if p.label is None else td.task.label_dict(p.label)[ep.name] for p in preds]
-        scores.append(f1(gold, pred, ep.positive))
-    return sum(scores) / len(scores)
-
-
-def _train_run(study, td, start_model, tokenizer, store, progress, method: str, lr: float, beta: float | None):
-    from medtune.train.batching import dpo_groups, sft_groups
-    from medtune.train.loop import LoraSettings, TrainSettings, train
-
-    t = study.training
-    budget = study.sft if method == "sft" else study.dpo
-    settings = TrainSettings(
-        method=method,
-        learning_rate=lr,
-        steps=budget.steps,
-        batch_size=t.batch_size,
-        grad_accum=t.grad_accum,
-        eval_every=budget.eval_every,
-        beta=beta if beta is not None else 0.1,
-        seed=study.seed,
-        lora=None if t.lora is None else LoraSettings(**t.lora.model_dump()),
-        warmup_steps=t.warmup_steps,
-        schedule=t.schedule,
-        pack_tokens=t.pack_tokens,
-    )
-    make = sft_groups if method == "sft" else dpo_groups
-    train_groups = make(tokenizer, td.task, td.splits["train"], t.max_length)
-    eval_groups = make(tokenizer, td.task, td.splits.get("eval", []), t.max_length)
-    key = f"{td.task.name}/{method}/lr={lr:g}" + (f"/beta={beta:g}" if beta is not None else "")
-    config = {"learning_rate": lr, "beta": beta, "steps": budget.steps, "batch_size": t.batch_size}
-    run_id = store.start_run(key, td.task.name, method, config, _device_name())
-    progress.stage(f"{td.task.name}: {method.upper()} lr={lr:g}" + (f" beta={beta:g}" if beta else ""), budget.steps)
-    start = time.perf_counter()
-    strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
-    result = train(
-        copy.deepcopy(start_model),
-        train_groups,
-        eval_groups,
-        settings,
-        on_step=lambda s, l: progress.advance(1),
-        strata=strata,
-    )
-    seconds = time.perf_counter() - start  # includes DPO's one-off reference pass
-    store.finish_run(
-        run_id,
-        seconds,
-        result.tokens,
-        {
-            "train_loss": list(enumerate(result.train_losses, start=1)),
-            "eval_loss": [(p.step, p.eval_loss) for p in result.curve],
-        },
-    )
-    store.add_compute(td.task.name, method, key, seconds)
-    return run_id, key, result.model
-
-
-def _sweep(study, td, start_model, tokenizer, store, progress, method: str):
-    """Train every config of the method's grid; return the model chosen on dev."""
-    if method == "sft":
-        grid = [(lr, None) for lr in study.sft.learning_rates]
-    else:
-        grid = [(lr, beta) for lr in study.dpo.learning_rates for beta in study.dpo.betas]
-    candidates = []
-    for lr, beta in grid:
-        run_id, key, model = _train_run(study, td, start_model, tokenizer, store, progress, method, lr, beta)
-        if len(grid) > 1:
-            progress.log(f"{key}: scoring the dev split")
-            dev = _evaluate(study, td, model, tokenizer, store, key, "dev")
-            store.set_dev_metric(run_id, dev)
-            candidates.append((-dev, len(candidates), run_id, model))
-        else:
-            candidates.append((0.0, 0, run_id, model))
-    # Best dev F1; ties go to the earlier config of the grid (the higher learning rate first).
-    _, _, run_id, model = min(candidates, key=lambda c: (c[0], c[1]))
-    store.select_run(td.task.name, method, run_id)
-    return model
-
-
-def _run_task(study: Study, td: TaskData, base_model, tokenizer, store: Store, progress: Progress) -> None:
-    name = td.task.name
-    progress.stage(f"{name}: base model on test", 1)
-    _evaluate(study, td, base_model, tokenizer, store, "base", "test")
-    progress.advance(1)
-
-    sft_model = _sweep(study, td, base_model, tokenizer, store, progress, "sft")
-    progress.stage(f"{name}: SFT model on test", 1)
-    _evaluate(study, td, sft_model, tokenizer, store, "sft", "test")
-    progress.advance(1)
-
-    if study.dpo.enabled:
-        dpo_model = _sweep(study, td, sft_model, tokenizer, store, progress, "dpo")
-        progress.stage(f"{name}: DPO model on test", 1)
-        _evaluate(study, td, dpo_model, tokenizer, store, "dpo", "test")
-        progress.advance(1)
-        del dpo_model
-    del sft_model
+    evaluate(ctx, td, base, "base", "test")
+    sft = run_sweep(ctx, td, "sft", base)
+    evaluate(ctx, td, sft, "sft", "test")
+    if ctx.study.dpo.enabled:
+        dpo = run_sweep(ctx, td, "dpo", sft)
+        evaluate(ctx, td, dpo, "dpo", "test")
 
 
 def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:
