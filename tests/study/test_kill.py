@@ -7,11 +7,8 @@ reference run, so floating-point sums are ordered the same). The kill is trigger
 study.db, never by sleeping, and each test checks afterwards that the process really died in
 the stage it meant to."""
 
-import json
 import os
-import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +17,8 @@ from pathlib import Path
 import pytest
 
 import medtune
+from study_state import query as _query
+from study_state import snapshot as _snapshot
 
 pytestmark = pytest.mark.integration  # each case starts two Python processes that import torch
 
@@ -55,18 +54,6 @@ def _run(study_file: Path, out: Path) -> str:
     return proc.stdout
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:  # tables not created yet
-        return []
-    finally:
-        conn.close()
-
-
 def _run_and_kill(study_file: Path, out: Path, trigger: str) -> None:
     """Start the study, SIGKILL it as soon as ``trigger`` (SQL) returns a row."""
     proc = subprocess.Popen(_command(study_file, out), env=_env(), stdout=subprocess.DEVNULL,
@@ -80,39 +67,6 @@ def _run_and_kill(study_file: Path, out: Path, trigger: str) -> None:
     finally:
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
-
-
-def _comparable(results: dict) -> dict:
-    """results.json without what the clock decides."""
-    results = json.loads(json.dumps(results))
-    del results["study"]["created"], results["compute"]
-    for t in results["tasks"].values():
-        t["recommendation"] = re.sub(r"DPO cost [0-9.]+x the compute of SFT", "", t["recommendation"])
-        for method in (t.get("sweep") or {}).values():
-            for c in method.get("candidates", []):
-                c.pop("seconds", None)
-    return results
-
-
-TABLES = {
-    "runs": "SELECT key, task, method, config, status, tokens, device, selected, dev_metric, role, plateau_step, "
-            "(SELECT key FROM runs r2 WHERE r2.id = runs.chosen_run), chosen_step, chosen_eval_loss FROM runs",
-    "curve": "SELECT r.key, c.step, c.name, c.value FROM curve c JOIN runs r ON r.id = c.run_id",
-    "predictions": "SELECT * FROM predictions",
-    "prompts": "SELECT * FROM prompts",
-    "checkpoints": "SELECT r.key, c.step, c.path, c.resumable FROM checkpoints c JOIN runs r ON r.id = c.run_id",
-    "compute": "SELECT task, stage, run_key FROM compute",
-    "stages": "SELECT name, task, state FROM stages",
-    "meta": "SELECT * FROM meta",
-}
-
-
-def _snapshot(out: Path) -> dict:
-    db = out / "study.db"
-    state = {name: sorted(_query(db, sql), key=repr) for name, sql in TABLES.items()}
-    state["files"] = sorted(str(p.relative_to(out)) for p in (out / "checkpoints").rglob("*"))
-    state["results"] = _comparable(json.loads((out / "report" / "results.json").read_text()))
-    return state
 
 
 @pytest.fixture(scope="module")
