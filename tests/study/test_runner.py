@@ -44,10 +44,19 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
             assert {"test", "p", "p_adjusted", "significant"} <= c.keys()
             assert c["p"] <= c["p_adjusted"] <= 1.0
         assert t["recommendation"] and t["deploy"] in ("base", "sft", "dpo")
+        for method in ("sft", "dpo"):  # one config each: a one-candidate sweep
+            [c] = t["sweep"][method]["candidates"]
+            assert t["sweep"][method]["winner"] == c["key"] == f"{name}/{method}/lr=0.001" + ("/beta=0.1" if method == "dpo" else "")
+            assert [s for s, _ in c["curve"]] == [0, 1, 2] and c["plateau_step"] == c["chosen_step"] in (1, 2)
+            assert c["selected"] and c["dev_metric"] is None  # nothing to choose: dev not scored
     # uti: 3 comparisons; triage: 3 pairs x 2 endpoints, all corrected together
     assert results["n_comparisons"] == 9
     assert results["compute"]["seconds"]["sft"] > 0 and results["compute"]["seconds"]["dpo"] > 0
     assert results["compute"]["dpo_to_sft"] > 0
+    per_method = results["compute"]["per_method"]
+    assert (per_method["sft"]["runs"], per_method["sft"]["steps"], per_method["sft"]["devices"]) == (2, 4, ["cpu"])
+    assert per_method["dpo"]["tokens"] > 0 and per_method["eval"]["seconds"] > 0
+    assert (out / "report" / "sweep-uti.svg").exists()
     assert outcome.report_path.exists() and (out / "report" / "report.md").exists()
     assert (out / "study.yaml").exists()
 
@@ -56,6 +65,12 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
     assert {(r["task"], r["method"]) for r in runs} == {(t, m) for t in ("uti", "triage") for m in ("sft", "dpo")}
     assert all(r["status"] == "done" and r["selected"] == 1 for r in runs)
     assert [s for s, _ in store.curve(runs[0]["id"], "eval_loss")] == [0, 1, 2]
+    # a finished run keeps one checkpoint: the weights at its chosen step, no optimizer state
+    for r in runs:
+        [ckpt] = store.checkpoints(r["id"])
+        assert ckpt["step"] == r["chosen_step"] and not ckpt["resumable"]
+        assert sorted(p.name for p in (out / ckpt["path"]).iterdir()) == ["state.json", "weights.safetensors"]
+    assert len([p for p in (out / "checkpoints").rglob("step-*")]) == len(runs)
     assert len(store.predictions("uti", "base", "test")) == 16
     assert len(store.prompts("uti")) == 16
     store.close()

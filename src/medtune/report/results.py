@@ -5,7 +5,8 @@ sensitivity and specificity, and the parse-failure rate; the primary value is F1
 the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar tests on the
 paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per endpoint; the
 p-values of *every* comparison of the study are corrected together (Bonferroni by default, as
-the paper did over its tasks).
+the paper did over its tasks). Per task also the sweep (report/sweep.py): each config's
+eval-loss curve, plateau, dev metric and the winner; per method the compute spent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from medtune import __version__
 from medtune.config import Study
 from medtune.evaluate.metrics import classification_metrics, correct, f1
 from medtune.report.recommend import recommend
+from medtune.report.sweep import compute_per_method, sweep_results
 from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
 from medtune.study.store import Store
 from medtune.tasks import get_task
@@ -128,6 +130,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "endpoints": [ep.name for ep in task.endpoints],
             "variants": variants,
             "comparisons": task_comparisons,
+            "sweep": sweep_results(store, study, task.name),
         }
 
     adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
@@ -183,4 +186,5 @@ def _compute(store: Store) -> dict[str, Any]:
         "seconds_per_step": per_step,
         "dpo_to_sft_per_step": round(per_step["dpo"] / per_step["sft"], 3) if len(per_step) == 2 else None,
         "per_task": per_task,
+        "per_method": compute_per_method(store),
     }
