@@ -95,3 +95,17 @@ def test_retrain_at_plateau(tiny_model_dir, tmp_path, schedule):
     a, b = load_weights(out / probe_ckpt["path"]), load_weights(out / retrain_ckpt["path"])
     same = all((a[k] == b[k]).all() for k in a)
     assert same == (schedule == "constant")
+
+
+def test_a_study_directory_runs_in_one_process_at_a_time(tiny_model_dir, tmp_path):
+    import fcntl
+
+    from medtune.errors import UserError
+
+    out = tmp_path / "s"
+    out.mkdir()
+    with open(out / ".lock", "w") as held:  # as another process running the study would
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(UserError, match="another medtune process"):
+            run_study(_study(tiny_model_dir), out)
+    assert not (out / "study.db").exists()

@@ -100,6 +100,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
     hashes = {k: v.data_hash for k, v in data.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out_dir)
     store = Store(out_dir / "study.db")
     try:
         check_study_dir(store, study, hashes, out_dir)
@@ -113,7 +114,27 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         report = write_report(results, out_dir / "report")
     finally:
         store.close()
+        if lock is not None:
+            lock.close()
     return StudyOutcome(out_dir, report, results)
+
+
+def _lock(out_dir: Path):
+    """An exclusive lock on the study directory for this process's lifetime: two processes
+    running one study would train the same runs twice. The OS drops it when the process dies,
+    so a killed study never leaves a stale lock. (No locking where fcntl is missing: Windows.)"""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    f = open(out_dir / ".lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise UserError(f"{out_dir}: another medtune process is running this study; let it finish "
+                        "(or stop it) before running the study again") from None
+    return f
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -131,8 +131,18 @@ def _micro_batches(indices: list[int], grad_accum: int) -> list[list[int]]:
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
+def _quiet_deprecation() -> None:
+    """accelerate and peft ask transformers about gradient checkpointing through a deprecated
+    name; the warning says nothing a medtune user can act on."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
+
 def _apply_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
     from peft import LoraConfig, get_peft_model
+
+    _quiet_deprecation()
 
     torch.manual_seed(seed)  # LoRA A matrices are randomly initialised
     layers, target = None, lora.target_modules
@@ -223,14 +233,10 @@ def train(
     ``strata`` (one key per training group, e.g. its label) makes batches label-stratified.
     ``checkpoints``: save at every eval step and at the end, and continue from ``resume``
     (a checkpoint of a run with the same settings and data) when given."""
-    import warnings
-
     from accelerate import Accelerator
     from transformers import get_scheduler
 
-    # accelerate asks transformers about gradient checkpointing through a deprecated name;
-    # the warning says nothing a medtune user can act on.
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+    _quiet_deprecation()
 
     start = time.perf_counter()  # the reference pass counts: it is part of DPO's cost
     want = 1 if settings.method == "sft" else 2
