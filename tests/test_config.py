@@ -124,3 +124,27 @@ def test_rejected_strategy_must_fit_the_task():
     assert "only used with `rejected: weaker_model`" in str(err.value.problems)
     ok = parse_study(_one_task(task="summarization", rejected="weaker_model", rejected_model="m2"), "s")
     assert ok.tasks[0].rejected_model == "m2"
+
+
+def test_paper_example_validates_with_the_papers_grids():
+    from typer.testing import CliRunner
+
+    from medtune.cli.study import app
+
+    result = CliRunner().invoke(app, ["validate", str(EXAMPLES / "paper.yaml")])
+    assert result.exit_code == 0 and "valid (3 task(s)" in result.output
+    study = load_study(EXAMPLES / "paper.yaml")
+    assert [t.task for t in study.tasks] == ["uti", "triage", "hyponatremia"]
+    assert study.sft.learning_rates == [1e-5, 1e-6, 1e-7, 1e-8] and study.sft.steps == 1000
+    assert study.dpo.learning_rates == study.sft.learning_rates and study.dpo.betas == [0.1, 0.3, 0.5]
+    assert study.selection.retrain_at_plateau  # the paper trained each config again to its plateau
+    assert study.tasks[0].sizes.model_dump() == {"train": 300, "eval": 200, "dev": 100, "test": 200}
+
+
+def test_selection_section_is_strict():
+    base = {"name": "x", "model": "m", "tasks": [{"task": "uti", "data": {"synthetic": {"n": 3}}}],
+            "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1}}
+    assert parse_study(base, "s").selection.retrain_at_plateau is False
+    with pytest.raises(UserError) as err:
+        parse_study({**base, "selection": {"window": 0, "tolerence": 0.1}}, "s")
+    assert "selection.window" in str(err.value) and "selection.tolerence: unknown key" in str(err.value)

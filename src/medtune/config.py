@@ -100,6 +100,23 @@ class Dpo(Strict):
     eval_every: int = Field(10, gt=0)
 
 
+class Selection(Strict):
+    """How each sweep config's step count is chosen, then the best config (study/plateau.py).
+
+    ``retrain_at_plateau: false`` (default) takes the checkpoint saved at the plateau step of
+    the probe run. ``true`` is the paper's way: train the config again from scratch to the
+    plateau step. The two give different models whenever the learning-rate schedule depends
+    on the run's length: a ``linear`` or ``cosine`` schedule decays to zero at the last step,
+    so the retrained run ends with a small learning rate, while the probe was still at a high
+    one at that step. With a ``constant`` schedule (warmup shorter than the plateau) the
+    retrained run is the probe's prefix, step for step, and retraining only costs time."""
+
+    smoothing: int = Field(1, ge=1, description="trailing moving average over N eval points (1: none)")
+    window: int = Field(3, ge=1, description="later eval points that must not improve on the plateau")
+    tolerance: float = Field(0.01, ge=0, description="relative eval-loss improvement that still counts as flat")
+    retrain_at_plateau: bool = False
+
+
 class Evaluation(Strict):
     # classification tasks only: open-ended ones are always evaluated by generation
     mode: Literal["likelihood", "generate"] = "likelihood"
@@ -122,6 +139,7 @@ class Study(Strict):
     training: Training = Field(default_factory=Training)
     sft: Sft
     dpo: Dpo
+    selection: Selection = Field(default_factory=Selection)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     statistics: Statistics = Field(default_factory=Statistics)
     judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")

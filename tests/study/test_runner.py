@@ -44,10 +44,19 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
             assert {"test", "p", "p_adjusted", "significant"} <= c.keys()
             assert c["p"] <= c["p_adjusted"] <= 1.0
         assert t["recommendation"] and t["deploy"] in ("base", "sft", "dpo")
+        for method in ("sft", "dpo"):  # one config each: a one-candidate sweep
+            [c] = t["sweep"][method]["candidates"]
+            assert t["sweep"][method]["winner"] == c["key"] == f"{name}/{method}/lr=0.001" + ("/beta=0.1" if method == "dpo" else "")
+            assert [s for s, _ in c["curve"]] == [0, 1, 2] and c["plateau_step"] == c["chosen_step"] in (1, 2)
+            assert c["selected"] and c["dev_metric"] is None  # nothing to choose: dev not scored
     # uti: 3 comparisons; triage: 3 pairs x 2 endpoints, all corrected together
     assert results["n_comparisons"] == 9
     assert results["compute"]["seconds"]["sft"] > 0 and results["compute"]["seconds"]["dpo"] > 0
     assert results["compute"]["dpo_to_sft"] > 0
+    per_method = results["compute"]["per_method"]
+    assert (per_method["sft"]["runs"], per_method["sft"]["steps"], per_method["sft"]["devices"]) == (2, 4, ["cpu"])
+    assert per_method["dpo"]["tokens"] > 0 and per_method["eval"]["seconds"] > 0
+    assert (out / "report" / "sweep-uti.svg").exists()
     assert outcome.report_path.exists() and (out / "report" / "report.md").exists()
     assert (out / "study.yaml").exists()
 
@@ -56,6 +65,12 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
     assert {(r["task"], r["method"]) for r in runs} == {(t, m) for t in ("uti", "triage") for m in ("sft", "dpo")}
     assert all(r["status"] == "done" and r["selected"] == 1 for r in runs)
     assert [s for s, _ in store.curve(runs[0]["id"], "eval_loss")] == [0, 1, 2]
+    # a finished run keeps one checkpoint: the weights at its chosen step, no optimizer state
+    for r in runs:
+        [ckpt] = store.checkpoints(r["id"])
+        assert ckpt["step"] == r["chosen_step"] and not ckpt["resumable"]
+        assert sorted(p.name for p in (out / ckpt["path"]).iterdir()) == ["state.json", "weights.safetensors"]
+    assert len([p for p in (out / "checkpoints").rglob("step-*")]) == len(runs)
     assert len(store.predictions("uti", "base", "test")) == 16
     assert len(store.prompts("uti")) == 16
     store.close()
@@ -125,3 +140,38 @@ def test_prepare_data_from_file(tmp_path):
     write_jsonl(tmp_path / "nosplit.jsonl", examples)
     with pytest.raises(UserError, match="sizes"):
         prepare_data(TaskEntry.model_validate({"task": "uti", "data": {"path": "nosplit.jsonl"}}), 0, tmp_path)
+
+
+def test_paper_sweep_scaled_down(tiny_model_dir, tmp_path):
+    """examples/paper.yaml at toy size: 2 SFT learning rates, 2 x 2 DPO configs, retrained at
+    the plateau as in the paper; the report shows every curve and the selection."""
+    from pathlib import Path
+
+    from medtune.config import load_study
+
+    paper = Path(__file__).resolve().parents[2] / "src" / "medtune" / "examples" / "paper.yaml"
+    study = load_study(paper, [
+        f"model={tiny_model_dir}",
+        "tasks=[{task: uti, data: {synthetic: {n: 40}}, sizes: {train: 12, eval: 4, dev: 6, test: 8}}]",
+        "training.batch_size=4", "training.pack_tokens=256", "training.max_length=512",
+        "sft.learning_rates=[1e-3, 1e-4]", "sft.steps=4", "sft.eval_every=1",
+        "dpo.learning_rates=[1e-3, 1e-4]", "dpo.betas=[0.1, 0.5]", "dpo.steps=2", "dpo.eval_every=1",
+        "selection.smoothing=1", "selection.window=1", "selection.tolerance=0.05", "statistics.bootstrap=100",
+    ])
+    outcome = run_study(study, tmp_path / "s")
+    sweep = outcome.results["tasks"]["uti"]["sweep"]
+    assert [c["key"] for c in sweep["sft"]["candidates"]] == ["uti/sft/lr=0.001", "uti/sft/lr=0.0001"]
+    assert len(sweep["dpo"]["candidates"]) == 4
+    for method in ("sft", "dpo"):
+        cands = sweep[method]["candidates"]
+        assert sum(c["selected"] for c in cands) == 1 and sweep[method]["winner"] in [c["key"] for c in cands]
+        assert all(c["dev_metric"] is not None and c["plateau_step"] >= 1 for c in cands)
+        # retrained exactly when the plateau came before the budget
+        assert all(c["retrained"] == (c["plateau_step"] < c["steps"]) for c in cands)
+    store = Store(tmp_path / "s" / "study.db")
+    retrains = [r for r in store.runs() if r["role"] == "retrain"]
+    assert retrains  # tolerance 5% makes some curves plateau early
+    assert len(retrains) == sum(c["retrained"] for m in ("sft", "dpo") for c in sweep[m]["candidates"])
+    store.close()
+    md = (tmp_path / "s" / "report" / "report.md").read_text()
+    assert "![Sweep of uti](sweep-uti.svg)" in md and "DPO sweep (winner:" in md

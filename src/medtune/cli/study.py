@@ -43,3 +43,37 @@ def report(study_dir: Path = typer.Argument(..., help="A study directory (holds 
     graded = sorted({k for t in results["tasks"].values() for k in t.get("graded", {})})
     typer.echo(f"graded by: {', '.join(graded) or 'no judge or physician yet'}")
     typer.echo(f"report: {path}")
+
+
+@app.command("status")
+def status(out: Path = typer.Argument(..., help="A study directory (the --out of `medtune study run`).")) -> None:
+    """Every stage and run of a study directory: its state, the step reached, its checkpoint."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from medtune.study.status import study_status
+
+    stages, runs = study_status(out)
+    console = Console()
+    colors = {"done": "green", "running": "yellow", "pending": "dim"}
+    table = Table(title=f"{out}: stages")
+    for col in ("stage", "state"):
+        table.add_column(col)
+    for s in stages:
+        table.add_row(escape(s.name), f"[{colors.get(s.state, 'white')}]{s.state}[/]")
+    console.print(table)
+    table = Table(title="runs (checkpoint: step of the newest, under checkpoints/<run>/)")
+    table.add_column("run", no_wrap=True)
+    for col in ("state", "step", "ckpt", "plateau", "dev", "chosen"):
+        table.add_column(col)
+    for r in runs:
+        ckpt = f"{int(Path(r.checkpoint).name.split('-')[1])}{' +state' if r.resumable else ''}" if r.checkpoint else "-"
+        table.add_row(escape(r.key), f"[{colors.get(r.state, 'white')}]{r.state}[/]",
+                      f"{r.step}/{r.steps}" if r.steps else "-", ckpt,
+                      "-" if r.plateau is None else str(r.plateau),
+                      "-" if r.dev_metric is None else f"{r.dev_metric:.3f}", "yes" if r.selected else "")
+    console.print(table)
+    if any(s.state == "running" for s in stages) or any(r.state == "running" for r in runs):
+        console.print("running: in progress, or interrupted (`medtune study run` on this directory continues it); "
+                      "+state: the checkpoint keeps optimizer and RNG state to resume from")

@@ -30,14 +30,17 @@ def prediction_rows(task: Task, examples: Sequence[Example], preds: Sequence[Pre
              "predicted": p.label, "text": p.text, "scores": p.scores} for ex, p in zip(examples, preds)]
 
 
-def primary_metric(task: Task, examples: Sequence[Example], rows: Sequence[dict[str, Any]]) -> float:
-    """The task's primary metric on these rows (NaN when nothing can be scored)."""
+def primary_metric(task: Task, rows: Sequence[dict[str, Any]]) -> float:
+    """The task's primary metric on stored prediction rows (NaN when nothing can be scored):
+    the mean F1 over a classification task's endpoints, the mean of an open-ended task's
+    first outcome. Computed from the rows alone, so a resumed study scores as one that never
+    stopped."""
     if task.open_ended:
-        values = [r["scores"][task.metric] for r in rows if r["scores"][task.metric] is not None]
+        values = [r["scores"][task.metric] for r in rows if r["scores"].get(task.metric) is not None]
         return sum(values) / len(values) if values else math.nan
     scores = []
     for ep in task.endpoints:
-        gold = [task.label_dict(ex.label)[ep.name] for ex in examples]
+        gold = [task.label_dict(r["gold"])[ep.name] for r in rows]
         pred = [None if r["predicted"] is None else task.label_dict(r["predicted"])[ep.name] for r in rows]
         scores.append(f1(gold, pred, ep.positive))
     return sum(scores) / len(scores) if scores else math.nan

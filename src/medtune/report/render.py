@@ -18,6 +18,7 @@ from pathlib import Path
 
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
+from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
 
 __all__ = ["format_p", "write_report"]
 
@@ -38,18 +39,28 @@ def write_report(results: dict, out_dir: Path) -> Path:
     _fill_recommendations(results)
 
     svg = comparison_figure(results)
+    sweeps = {name: sweep_figure(name, t["sweep"]) for name, t in results["tasks"].items() if _has_sweep(t)}
     view = _view(results)
     files = {
         "results.json": json.dumps(results, indent=2, ensure_ascii=False) + "\n",
         FIGURE_NAME: svg,
+        **{_sweep_file(name): text for name, text in sweeps.items()},
         "report.md": _markdown(view),
-        "index.html": _html(view, _inline_svg(svg)),
+        "index.html": _html(view, _inline_svg(svg), {n: _inline_svg(t) for n, t in sweeps.items()}),
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         _write_atomic(out_dir / name, text)
     return out_dir / "index.html"
+
+
+def _has_sweep(task: dict) -> bool:
+    return any(m in (task.get("sweep") or {}) for m in ("sft", "dpo"))
+
+
+def _sweep_file(task: str) -> str:
+    return f"sweep-{re.sub(r'[^A-Za-z0-9_.-]', '_', task)}.svg"
 
 
 # --- contract ------------------------------------------------------------------------------
@@ -248,6 +259,11 @@ def _task_view(name: str, task: dict) -> dict:
         "graded": list(graded.values()),
         "graded_headline": headline is not None,
         "text_columns": 3,
+        "sweep_file": _sweep_file(name) if _has_sweep(task) else None,
+        "sweeps": [{"method": LABELS[m], "winner": task["sweep"][m]["winner"], "rows": sweep_rows(task["sweep"], m)}
+                   for m in ("sft", "dpo") if m in (task.get("sweep") or {})],
+        "sweep_headers": sweep_headers(next((task["sweep"][m].get("metric", "f1") for m in ("sft", "dpo")
+                                             if m in (task.get("sweep") or {})), "f1")),
     }
     if headline is not None:  # its tables are the task's: scores, both paired tests, agreement
         view.update({k: v for k, v in headline.items() if k not in ("title", "heading")})
@@ -316,7 +332,13 @@ def _compute_view(results: dict) -> dict:
                          "–" if ratio is None else f"{ratio:.1f}x"])
     ratio = compute.get("dpo_to_sft")
     per_step = compute.get("dpo_to_sft_per_step")
+    per_method = [[m.upper(), str(c["runs"]), str(c["steps"]), str(c["tokens"]), _num(c["seconds"], 1),
+                   _num(c["hours"], 3), _num(c["seconds_per_step"], 2), ", ".join(c["devices"])]
+                  for m, c in (compute.get("per_method") or {}).items() if m in ("sft", "dpo")]
     return {
+        "per_method_headers": ["Method", "Runs", "Optimizer steps", "Tokens", "Seconds", "Hours",
+                               "Seconds per step", "Device"],
+        "per_method_rows": per_method,
         "headers": ["Method", "Seconds", "Time"],
         "rows": rows,
         "ratio": "–" if ratio is None else f"{ratio:.1f}x",
@@ -392,11 +414,20 @@ def _markdown(view: dict) -> str:
                     _md_table(g["variant_headers"], g["variant_rows"]), "",
                     _md_table(g["comparison_headers"], [c["cells"] for c in g["comparisons"]]), ""]
             out += _md_agreement(g)
+        if t["sweep_file"]:
+            out += ["Sweep (eval loss per config, plateau marked; the winner is chosen on dev):", "",
+                    f"![Sweep of {_md_cell(t['name'])}]({t['sweep_file']})", ""]
+        for sw in t["sweeps"]:
+            out += [f"{sw['method']} sweep (winner: {_md_cell(sw['winner'])}):", "",
+                    _md_table(t["sweep_headers"], sw["rows"]), ""]
     c = view["compute"]
     out += ["## Compute", "", _md_table(c["headers"], c["rows"]), "",
             f"DPO/SFT compute ratio: {c['ratio']} in total, {c['ratio_per_step']} per optimizer step", ""]
     if c["per_task_rows"]:
         out += [_md_table(c["per_task_headers"], c["per_task_rows"]), ""]
+    if c["per_method_rows"]:
+        out += ["Per method (every run of the sweeps, retrains included):", "",
+                _md_table(c["per_method_headers"], c["per_method_rows"]), ""]
     return "\n".join(out)
 
 
@@ -410,7 +441,7 @@ def _inline_svg(svg: str) -> str:
     return svg
 
 
-def _html(view: dict, svg: str) -> str:
+def _html(view: dict, svg: str, sweeps: dict[str, str] | None = None) -> str:
     import jinja2
     from markupsafe import Markup
 
@@ -420,7 +451,8 @@ def _html(view: dict, svg: str) -> str:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    return env.get_template("index.html.j2").render(view=view, figure=Markup(svg))
+    return env.get_template("index.html.j2").render(
+        view=view, figure=Markup(svg), sweeps={k: Markup(v) for k, v in (sweeps or {}).items()})
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -13,7 +13,9 @@ source (judges before physicians: the paper's mean Likert score with the paired 
 physicians' correct/incorrect with McNemar); its automatic outcomes move to ``automatic``. The
 p-values of *every* comparison of the study, graded and automatic ones included, are corrected
 together (Bonferroni by default, as the paper did over its tasks). Each task also says how its
-rejected answers were made (``rejected``).
+rejected answers were made (``rejected``). Per task also the sweep
+(report/sweep.py): each config's eval-loss curve, plateau, dev metric and the winner; per
+method the compute spent.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from medtune.evaluate.metrics import classification_metrics, correct, f1
 from medtune.report import outcomes
 from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
+from medtune.report.sweep import compute_per_method, sweep_results
 from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
 from medtune.study.store import Store
 from medtune.tasks import get_task
@@ -162,6 +165,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "comparisons": task_comparisons,
             "rejected": _rejected_summary(store, task, entry.rejected or task.default_rejected,
                                           entry.rejected_model),
+            "sweep": sweep_results(store, study, task.name),
         }
         if graded:
             tasks_out[task.name]["graded"] = graded
@@ -253,4 +257,5 @@ def _compute(store: Store) -> dict[str, Any]:
         "seconds_per_step": per_step,
         "dpo_to_sft_per_step": round(per_step["dpo"] / per_step["sft"], 3) if len(per_step) == 2 else None,
         "per_task": per_task,
+        "per_method": compute_per_method(store),
     }

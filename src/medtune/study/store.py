@@ -7,6 +7,7 @@ released, is never edited: a change of schema is a new entry at the end of MIGRA
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -108,6 +109,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0003_checkpoints_and_selection",
+        """
+        CREATE TABLE checkpoints (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            path TEXT NOT NULL,                -- directory, relative to the study directory
+            resumable INTEGER NOT NULL,        -- 1 while it keeps optimizer/RNG state (trainer.pt)
+            created REAL NOT NULL,
+            PRIMARY KEY (run_id, step)
+        );
+        CREATE TABLE stages (
+            name TEXT PRIMARY KEY,             -- e.g. 'uti/base:test', 'uti/sft:sweep'
+            task TEXT NOT NULL,
+            state TEXT NOT NULL,               -- running | done
+            started REAL NOT NULL,
+            finished REAL
+        );
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,              -- study_config | data_hashes
+            value TEXT NOT NULL                -- JSON
+        );
+        -- role: probe | retrain. plateau_step: plateau of a probe's eval loss. chosen_run and
+        -- chosen_step: the checkpoint that is the config's candidate (the probe's, or its
+        -- retrain's), chosen_eval_loss: its eval loss. (No comment inside an ADD COLUMN: SQLite
+        -- keeps the column text in the table's schema.)
+        ALTER TABLE runs ADD COLUMN role TEXT NOT NULL DEFAULT 'probe';
+        ALTER TABLE runs ADD COLUMN plateau_step INTEGER;
+        ALTER TABLE runs ADD COLUMN chosen_run INTEGER;
+        ALTER TABLE runs ADD COLUMN chosen_step INTEGER;
+        ALTER TABLE runs ADD COLUMN chosen_eval_loss REAL
+        """,
+    ),
 ]
 
 
@@ -145,17 +179,45 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    # --- runs ------------------------------------------------------------------------------
-    def start_run(self, key: str, task: str, method: str, config: dict[str, Any], device: str) -> int:
+    # --- study identity ----------------------------------------------------------------------
+    def meta(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, values: dict[str, Any]) -> None:
         with self.transaction() as c:
-            c.execute("DELETE FROM curve WHERE run_id IN (SELECT id FROM runs WHERE key = ?)", (key,))
-            c.execute("DELETE FROM runs WHERE key = ?", (key,))
+            c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                          [(k, json.dumps(v, sort_keys=True)) for k, v in values.items()])
+
+    # --- stages (what `medtune study status` shows) ------------------------------------------
+    def stage_started(self, name: str, task: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO stages VALUES (?, ?, 'running', ?, NULL)", (name, task, time.time()))
+
+    def stage_done(self, name: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE stages SET state='done', finished=? WHERE name=?", (time.time(), name))
+
+    def stages(self) -> list[sqlite3.Row]:
+        return list(self.conn.execute("SELECT * FROM stages ORDER BY started, name"))
+
+    # --- runs ------------------------------------------------------------------------------
+    def start_run(self, key: str, task: str, method: str, config: dict[str, Any], device: str,
+                  role: str = "probe") -> int:
+        """The run's id: a new row, or the existing one of an interrupted run (resumed)."""
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM runs WHERE key=?", (key,)).fetchone()
+            if row is not None:
+                return int(row[0])
             cur = c.execute(
-                "INSERT INTO runs (key, task, method, config, status, device, started) "
-                "VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                (key, task, method, json.dumps(config, sort_keys=True), device, time.time()),
+                "INSERT INTO runs (key, task, method, config, status, device, started, role) "
+                "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                (key, task, method, json.dumps(config, sort_keys=True), device, time.time(), role),
             )
             return int(cur.lastrowid)
+
+    def run(self, key: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM runs WHERE key=?", (key,)).fetchone()
 
     def finish_run(
         self, run_id: int, seconds: float, tokens: int, curve: dict[str, list[tuple[int, float]]]
@@ -164,12 +226,18 @@ class Store:
             for name, points in curve.items():
                 c.executemany(
                     "INSERT OR REPLACE INTO curve VALUES (?, ?, ?, ?)",
-                    [(run_id, step, name, value) for step, value in points],
+                    [(run_id, step, name, value) for step, value in points if not math.isnan(value)],
                 )
             c.execute(
                 "UPDATE runs SET status='done', seconds=?, tokens=?, finished=? WHERE id=?",
                 (seconds, tokens, time.time(), run_id),
             )
+
+    def set_choice(self, run_id: int, plateau_step: int, chosen_run: int, chosen_step: int,
+                   chosen_eval_loss: float) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET plateau_step=?, chosen_run=?, chosen_step=?, chosen_eval_loss=? WHERE id=?",
+                      (plateau_step, chosen_run, chosen_step, chosen_eval_loss, run_id))
 
     def set_dev_metric(self, run_id: int, value: float) -> None:
         with self.transaction() as c:
@@ -186,10 +254,35 @@ class Store:
         return list(self.conn.execute("SELECT * FROM runs WHERE task=? ORDER BY id", (task,)))
 
     def curve(self, run_id: int, name: str) -> list[tuple[int, float]]:
+        """Points in step order; a NaN loss (no eval split) is not stored (SQLite has no NaN)."""
         rows = self.conn.execute(
             "SELECT step, value FROM curve WHERE run_id=? AND name=? ORDER BY step", (run_id, name)
         )
         return [(r[0], r[1]) for r in rows]
+
+    # --- checkpoints (directories written by medtune.train.checkpoint) -----------------------
+    def add_checkpoint(self, run_id: int, step: int, path: str, eval_curve: list[tuple[int, float]]) -> None:
+        """Record a checkpoint that is completely on disk, with the eval curve up to it."""
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, 1, ?)", (run_id, step, path, time.time()))
+            c.executemany("INSERT OR REPLACE INTO curve VALUES (?, ?, 'eval_loss', ?)",
+                          [(run_id, s, v) for s, v in eval_curve if not math.isnan(v)])
+
+    def checkpoints(self, run_id: int) -> list[sqlite3.Row]:
+        return list(self.conn.execute("SELECT * FROM checkpoints WHERE run_id=? ORDER BY step", (run_id,)))
+
+    def checkpoint(self, run_id: int, step: int) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM checkpoints WHERE run_id=? AND step=?", (run_id, step)).fetchone()
+
+    def set_not_resumable(self, run_id: int, step: int) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE checkpoints SET resumable=0 WHERE run_id=? AND step=?", (run_id, step))
+
+    def forget_checkpoint(self, run_id: int, step: int) -> None:
+        """Delete the row first, the files after: a crash in between leaves an unrecorded
+        directory, which the next run removes, never a row pointing at nothing."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM checkpoints WHERE run_id=? AND step=?", (run_id, step))
 
     # --- predictions and compute -------------------------------------------------------------
     def save_predictions(self, task: str, variant: str, split: str, rows: list[dict[str, Any]]) -> None:

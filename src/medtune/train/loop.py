@@ -10,6 +10,11 @@ Batch arithmetic: ``batch_size`` examples (SFT) or pairs (DPO) per optimizer ste
 ``grad_accum`` micro-batches. Each micro-batch's loss is its *sum* divided by the global
 denominator (scored tokens for SFT, pairs for DPO), so the summed gradient is exactly that of
 the whole batch at once, whatever the split.
+
+Checkpoints (``Checkpointing``, see checkpoint.py) are taken at every eval step and at the
+end. A run resumed from one replays the seeded batch stream to its step and restores weights,
+optimizer, scheduler, RNG states and the DPO reference log-probs already taken, so its losses
+are exactly those of a run that was never stopped.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -62,11 +68,23 @@ class CurvePoint:
 
 
 @dataclass
+class Checkpointing:
+    """Where ``train`` saves its checkpoints, which one it continues from, and who is told.
+
+    ``on_saved(path, step, curve)`` runs once the checkpoint is completely on disk (the study
+    records it in study.db and prunes older ones there)."""
+
+    directory: Path
+    resume: Path | None = None
+    on_saved: Callable[[Path, int, list[CurvePoint]], None] | None = None
+
+
+@dataclass
 class TrainResult:
     model: Any  # trained model, LoRA merged in
     train_losses: list[float]  # one per optimizer step
     curve: list[CurvePoint]  # eval loss at step 0 and every eval_every steps
-    seconds: float
+    seconds: float  # wall seconds in train(), reference pass included, summed over resumes
     tokens: int  # real tokens through forward+backward
 
 
@@ -113,8 +131,18 @@ def _micro_batches(indices: list[int], grad_accum: int) -> list[list[int]]:
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
+def _quiet_deprecation() -> None:
+    """accelerate and peft ask transformers about gradient checkpointing through a deprecated
+    name; the warning says nothing a medtune user can act on."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
+
 def _apply_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
     from peft import LoraConfig, get_peft_model
+
+    _quiet_deprecation()
 
     torch.manual_seed(seed)  # LoRA A matrices are randomly initialised
     layers, target = None, lora.target_modules
@@ -197,20 +225,20 @@ def train(
     settings: TrainSettings,
     on_step: Callable[[int, float], None] | None = None,
     strata: list[str] | None = None,
+    checkpoints: Checkpointing | None = None,
 ) -> TrainResult:
     """Train ``model`` (a transformers causal LM) in place and return it merged.
 
     SFT groups have one completion (the gold answer); DPO groups two (chosen, rejected).
-    ``strata`` (one key per training group, e.g. its label) makes batches label-stratified."""
-    import warnings
-
+    ``strata`` (one key per training group, e.g. its label) makes batches label-stratified.
+    ``checkpoints``: save at every eval step and at the end, and continue from ``resume``
+    (a checkpoint of a run with the same settings and data) when given."""
     from accelerate import Accelerator
     from transformers import get_scheduler
 
-    # accelerate asks transformers about gradient checkpointing through a deprecated name;
-    # the warning says nothing a medtune user can act on.
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+    _quiet_deprecation()
 
+    start = time.perf_counter()  # the reference pass counts: it is part of DPO's cost
     want = 1 if settings.method == "sft" else 2
     assert all(len(g.completions) == want for g in train_groups + eval_groups)
     if not train_groups:
@@ -236,6 +264,16 @@ def train(
         num_warmup_steps=settings.warmup_steps,
         num_training_steps=settings.steps,
     )
+    resume = None if checkpoints is None else checkpoints.resume
+    if resume is not None:  # after the reference: a fresh adapter / untouched weights *are* it
+        from medtune.train import checkpoint as ckpt
+
+        ckpt.set_weights(model, ckpt.load_weights(resume))
+        trainer_state = ckpt.load_trainer(resume)
+        optimizer.load_state_dict(trainer_state["optimizer"])
+        scheduler.load_state_dict(trainer_state["scheduler"])
+        if reference is not None:
+            reference.values = dict(trainer_state["reference"])
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
 
@@ -252,17 +290,23 @@ def train(
         loss, _ = dpo_loss(lp[:, 0], lp[:, 1], ref_eval[:, 0], ref_eval[:, 1], settings.beta)
         return float(loss)
 
-    if settings.method == "dpo" and eval_groups:
-        # Before the first step the policy is the reference (LoRA B = 0, or untouched full
-        # weights), so every margin is 0 and the loss is exactly log 2: no forward needed.
-        curve = [CurvePoint(0, math.log(2))]
-    else:
-        curve = [CurvePoint(0, eval_loss())]
-    losses: list[float] = []
-    tokens = 0
     stream = _batches(len(train_groups), settings.batch_size, settings.seed, strata)
-    start = time.perf_counter()
-    for step in range(1, settings.steps + 1):
+    if resume is not None:
+        state = ckpt.load_state(resume)
+        done, losses, tokens, seconds_before = state["step"], state["train_losses"], state["tokens"], state["seconds"]
+        curve = [CurvePoint(s, v) for s, v in state["curve"]]
+        for _ in range(done):
+            next(stream)
+        ckpt.set_rng_state(trainer_state["rng"])  # last: nothing above may draw from it
+    else:
+        done, losses, tokens, seconds_before = 0, [], 0, 0.0
+        if settings.method == "dpo" and eval_groups:
+            # Before the first step the policy is the reference (LoRA B = 0, or untouched full
+            # weights), so every margin is 0 and the loss is exactly log 2: no forward needed.
+            curve = [CurvePoint(0, math.log(2))]
+        else:
+            curve = [CurvePoint(0, eval_loss())]
+    for step in range(done + 1, settings.steps + 1):
         indices = next(stream)
         loss_value, tokens_step = _step(model, accelerator, train_groups, indices, settings, reference)
         tokens += tokens_step
@@ -275,13 +319,32 @@ def train(
             on_step(step, loss_value)
         if step % settings.eval_every == 0 or step == settings.steps:
             curve.append(CurvePoint(step, eval_loss()))
-    seconds = time.perf_counter() - start
+            if checkpoints is not None:
+                seconds = seconds_before + time.perf_counter() - start
+                _save(checkpoints, accelerator.unwrap_model(model), optimizer, scheduler, reference,
+                      {"step": step, "train_losses": losses, "curve": [(p.step, p.eval_loss) for p in curve],
+                       "tokens": tokens, "seconds": seconds})
+    seconds = seconds_before + time.perf_counter() - start
 
     model = accelerator.unwrap_model(model)
     if settings.lora is not None:
         model = model.merge_and_unload()
     model.eval()
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
+
+
+def _save(checkpoints: Checkpointing, model, optimizer, scheduler, reference, state: dict[str, Any]) -> None:
+    from medtune.train import checkpoint as ckpt
+
+    trainer = {
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": ckpt.rng_state(),
+        "reference": {} if reference is None else dict(reference.values),
+    }
+    path = ckpt.save(checkpoints.directory, state["step"], ckpt.trainable_weights(model), trainer, state)
+    if checkpoints.on_saved is not None:
+        checkpoints.on_saved(path, state["step"], [CurvePoint(s, v) for s, v in state["curve"]])
 
 
 def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, int]:

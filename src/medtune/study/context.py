@@ -1,0 +1,34 @@
+"""What every stage of a study run shares, and models loaded only when a stage needs one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medtune.config import Study
+from medtune.study.store import Store
+
+
+@dataclass
+class Context:
+    study: Study
+    store: Store
+    tokenizer: Any
+    progress: Any  # runner.Progress: the CLI's hooks
+    out_dir: Path
+    device: str
+
+
+class Lazy:
+    """A model built on first use, then kept: a rerun whose stages are all stored never
+    rebuilds the SFT model from its checkpoint."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load, self._value = load, None
+
+    def get(self) -> Any:
+        if self._value is None:
+            self._value = self._load()
+        return self._value

@@ -1,0 +1,85 @@
+"""One study directory, one study: a rerun continues it, a different study is refused.
+
+The first run records the resolved study file and the data hashes in study.db (``meta``).
+A later run on the same directory must agree on everything that produced a stored run, a
+checkpoint or a prediction; otherwise results of two studies would be mixed. What may change
+between runs (``MAY_CHANGE``) is what is computed from stored results without re-running a
+model:
+- ``name``: the report's title;
+- ``statistics``: tests, intervals and corrections are recomputed from stored predictions;
+- ``judges``: judge verdicts are cached by their input, a changed jury judges again.
+Everything else (model, data, seed, training, sweep grids and budgets, selection rule,
+evaluation) is refused, naming every key that changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from medtune.config import Study
+from medtune.errors import UserError
+from medtune.study.store import Store
+
+MAY_CHANGE = ("name", "statistics", "judges")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys -> leaf values; a list of mappings (tasks) is indexed, other lists are leaves."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def identity(study: Study) -> dict[str, Any]:
+    """The settings a study directory is bound to (everything but ``MAY_CHANGE``)."""
+    raw = study.model_dump(mode="json")
+    return {k: v for k, v in _flatten(raw).items() if k.split(".")[0] not in MAY_CHANGE}
+
+
+_ABSENT = object()
+
+
+def _show(value: Any) -> str:
+    return "(absent)" if value is _ABSENT else json.dumps(value)
+
+
+def check_study_dir(store: Store, study: Study, data_hashes: dict[str, str], out_dir: Path) -> None:
+    """Record the study on a new directory; refuse a different study on a used one."""
+    mine = identity(study)
+    stored, hashes = store.meta("study_config"), store.meta("data_hashes")
+    if stored is None:
+        if store.runs():
+            raise UserError(
+                f"{out_dir}: this study directory was written by an older medtune that did not record "
+                "its study; run with a new --out directory, or delete this one to start over"
+            )
+        store.set_meta({"study_config": mine, "data_hashes": data_hashes})
+        return
+    changed = [
+        f"{k}: was {_show(stored.get(k, _ABSENT))}, now {_show(mine.get(k, _ABSENT))}"
+        for k in sorted(set(stored) | set(mine))
+        if stored.get(k, _ABSENT) != mine.get(k, _ABSENT)
+    ]
+    changed += [
+        f"data of task {t}: hash was {hashes.get(t, '(absent)')[:12]}, now {data_hashes.get(t, '(absent)')[:12]}"
+        for t in sorted(set(hashes) | set(data_hashes))
+        if hashes.get(t) != data_hashes.get(t) and t in data_hashes and t in hashes
+    ]
+    if changed:
+        raise UserError(
+            f"{out_dir}: this study directory holds a different study ({len(changed)} change(s) below); "
+            "its runs and predictions would be mixed with this one's. Run with a new --out directory, "
+            f"or delete {out_dir} to start this study over. (Only {', '.join(MAY_CHANGE)} may change "
+            "between runs of one study directory.)",
+            problems=changed,
+        )

@@ -1,0 +1,176 @@
+"""One training run of a sweep, checkpointed into the study directory and resumable.
+
+A run is a row of study.db (``runs``) keyed like ``uti/sft/lr=0.001``; its checkpoints live in
+``checkpoints/<key>/step-N/`` and are recorded (``checkpoints``) once completely on disk. Run
+again, a finished run is not trained again (its checkpoint holds its weights); an interrupted
+one continues from its newest recorded checkpoint.
+
+Which checkpoints are kept (``keep``, given by the sweep):
+- while a run trains: the newest one, with its optimizer/RNG state (resuming needs it), and
+  the weights of every step the plateau rule may still pick (plateau.steps_to_keep: at most
+  ``selection.window`` + 1 of them); the optimizer state of every older one is deleted;
+- once a run is done: only the weights of the step the sweep uses (the plateau step of a
+  probe, the last step of a retrain). Everything else is deleted. (With
+  ``retrain_at_plateau`` a probe's plateau weights are kept too, unused: one set per run.)
+LoRA weights are the adapter only (about 20 MB for the 135M bundled model, r=16 on every
+linear layer); full fine-tuning keeps every weight, so there a sweep's disk use is one model
+per config.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from medtune.study.context import Context, Lazy
+
+# (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
+Keep = Callable[[list[tuple[int, float]], bool], set[int]]
+
+
+def run_key(task: str, method: str, lr: float, beta: float | None) -> str:
+    return f"{task}/{method}/lr={lr:g}" + (f"/beta={beta:g}" if beta is not None else "")
+
+
+def lora_settings(ctx: Context) -> Any:
+    from medtune.train.loop import LoraSettings
+
+    lora = ctx.study.training.lora
+    return None if lora is None else LoraSettings(**lora.model_dump())
+
+
+def train_settings(ctx: Context, method: str, lr: float, beta: float | None, steps: int) -> Any:
+    from medtune.train.loop import TrainSettings
+
+    t = ctx.study.training
+    budget = ctx.study.sft if method == "sft" else ctx.study.dpo
+    return TrainSettings(
+        method=method,
+        learning_rate=lr,
+        steps=steps,
+        batch_size=t.batch_size,
+        grad_accum=t.grad_accum,
+        eval_every=budget.eval_every,
+        beta=beta if beta is not None else 0.1,
+        seed=ctx.study.seed,
+        lora=lora_settings(ctx),
+        warmup_steps=t.warmup_steps,
+        schedule=t.schedule,
+        pack_tokens=t.pack_tokens,
+    )
+
+
+def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
+              key: str, role: str, keep: Keep) -> sqlite3.Row:
+    """Train (or resume, or skip when done) one run from ``start``; returns its row."""
+    from medtune.train.batching import dpo_groups, sft_groups
+    from medtune.train.loop import Checkpointing, train
+
+    store, task = ctx.store, td.task
+    row = store.run(key)
+    if row is not None and row["status"] == "done":
+        # Idempotent tidying a kill after finish_run may have cut short.
+        store.add_compute(task.name, method, key, row["seconds"])
+        prune(ctx, row["id"], keep(eval_curve(ctx, row), True), final=True)
+        return row
+    settings = train_settings(ctx, method, lr, beta, steps)
+    t = ctx.study.training
+    make = sft_groups if method == "sft" else dpo_groups
+    train_groups = make(ctx.tokenizer, task, td.splits["train"], t.max_length)
+    eval_groups = make(ctx.tokenizer, task, td.splits.get("eval", []), t.max_length)
+    config = {"learning_rate": lr, "beta": beta, "steps": steps, "batch_size": t.batch_size}
+    run_id = store.start_run(key, task.name, method, config, ctx.device, role)
+    directory = ctx.out_dir / "checkpoints" / key
+    resume = _resume_point(ctx, run_id, directory)
+
+    def on_saved(path: Path, step: int, curve: list[Any]) -> None:
+        points = [(p.step, p.eval_loss) for p in curve]
+        store.add_checkpoint(run_id, step, _relative(ctx, path), points)
+        prune(ctx, run_id, keep(points, False), final=False)
+
+    label = f"{task.name}: {method.upper()} lr={lr:g}" + (f" beta={beta:g}" if beta is not None else "")
+    ctx.progress.stage(label + (" (retrain)" if role == "retrain" else ""), steps)
+    if resume is not None:
+        ctx.progress.advance(resume[1])
+        ctx.progress.log(f"{key}: resuming from step {resume[1]}")
+    strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if task.endpoints else None
+    result = train(
+        copy.deepcopy(start.get()),
+        train_groups,
+        eval_groups,
+        settings,
+        on_step=lambda s, loss: ctx.progress.advance(1),
+        strata=strata,
+        checkpoints=Checkpointing(directory, None if resume is None else resume[0], on_saved),
+    )
+    curve = [(p.step, p.eval_loss) for p in result.curve]
+    store.finish_run(run_id, result.seconds, result.tokens,
+                     {"train_loss": list(enumerate(result.train_losses, start=1)), "eval_loss": curve})
+    store.add_compute(task.name, method, key, result.seconds)
+    prune(ctx, run_id, keep(curve, True), final=True)
+    return store.run(key)
+
+
+def eval_curve(ctx: Context, row: sqlite3.Row) -> list[tuple[int, float]]:
+    """A run's stored eval-loss curve. Without an eval split no loss is stored: its first and
+    last steps then carry NaN, and the plateau rule picks the last step."""
+    curve = ctx.store.curve(row["id"], "eval_loss")
+    return curve or [(0, math.nan), (json.loads(row["config"])["steps"], math.nan)]
+
+
+def _relative(ctx: Context, path: Path) -> str:
+    return path.relative_to(ctx.out_dir).as_posix()
+
+
+def _resume_point(ctx: Context, run_id: int, directory: Path) -> tuple[Path, int] | None:
+    """The newest recorded resumable checkpoint; unrecorded directories (a checkpoint being
+    written when the process died, or one being deleted) are removed."""
+    from medtune.train import checkpoint as ckpt
+
+    rows = ctx.store.checkpoints(run_id)
+    recorded = {ctx.out_dir / r["path"] for r in rows}
+    if directory.exists():
+        for entry in directory.iterdir():
+            if entry not in recorded and entry.name.startswith((".step-", "step-")):
+                ckpt.remove(entry)
+    resumable = [r for r in rows if r["resumable"]]
+    if not resumable:
+        return None
+    newest = resumable[-1]
+    return ctx.out_dir / newest["path"], int(newest["step"])
+
+
+def prune(ctx: Context, run_id: int, keep: set[int], final: bool) -> None:
+    """Delete checkpoints outside ``keep`` and the optimizer state of all but the newest
+    (of all, once ``final``). Rows go first, files after (store.forget_checkpoint)."""
+    from medtune.train import checkpoint as ckpt
+
+    rows = ctx.store.checkpoints(run_id)
+    if not rows:
+        return
+    newest = rows[-1]["step"]
+    for r in rows:
+        step, path = r["step"], ctx.out_dir / r["path"]
+        if not final and step == newest:
+            continue
+        if step not in keep:
+            ctx.store.forget_checkpoint(run_id, step)
+            ckpt.remove(path)
+        elif r["resumable"]:
+            ctx.store.set_not_resumable(run_id, step)
+            ckpt.drop_trainer(path)
+
+
+def load_checkpoint(ctx: Context, start: Lazy, run_id: int, step: int) -> Any:
+    """The model of run ``run_id`` at ``step``, rebuilt from ``start`` and the checkpoint."""
+    from medtune.train.checkpoint import load_trained
+
+    row = ctx.store.checkpoint(run_id, step)
+    if row is None:
+        raise RuntimeError(f"run {run_id} has no checkpoint at step {step}")
+    return load_trained(start.get(), ctx.out_dir / row["path"], lora_settings(ctx), ctx.study.seed)

@@ -1,0 +1,56 @@
+"""One study directory, one study: a changed study is refused, naming what changed."""
+
+import pytest
+
+from medtune.config import parse_study
+from medtune.errors import UserError
+from medtune.study.guard import check_study_dir
+from medtune.study.store import Store
+
+
+def _study(**over):
+    raw = {"name": "s", "model": "m", "tasks": [{"task": "uti", "data": {"synthetic": {"n": 30}},
+                                                 "sizes": {"train": 10, "eval": 4, "dev": 4, "test": 8}}],
+           "sft": {"learning_rates": [1e-3], "steps": 4}, "dpo": {"learning_rates": [1e-4], "steps": 2}}
+    raw.update(over)
+    return parse_study(raw, "test")
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = Store(tmp_path / "study.db")
+    check_study_dir(s, _study(), {"uti": "a" * 64}, tmp_path)
+    yield s
+    s.close()
+
+
+def test_same_study_and_report_only_changes_continue(store, tmp_path):
+    check_study_dir(store, _study(), {"uti": "a" * 64}, tmp_path)
+    check_study_dir(store, _study(name="renamed", statistics={"alpha": 0.01, "correction": "holm"}),
+                    {"uti": "a" * 64}, tmp_path)
+
+
+def test_changed_settings_and_data_are_named(store, tmp_path):
+    changed = _study(sft={"learning_rates": [1e-3, 1e-4], "steps": 4}, selection={"window": 5})
+    with pytest.raises(UserError) as err:
+        check_study_dir(store, changed, {"uti": "b" * 64}, tmp_path)
+    text = str(err.value)
+    assert "sft.learning_rates: was [0.001], now [0.001, 0.0001]" in text
+    assert "selection.window: was 3, now 5" in text
+    assert "data of task uti: hash was aaaaaaaaaaaa, now bbbbbbbbbbbb" in text
+    assert "--out" in text and "delete" in text
+
+
+def test_added_task_is_named(store, tmp_path):
+    tasks = _study().model_dump(mode="json")["tasks"] + [
+        {"task": "triage", "data": {"synthetic": {"n": 30}}, "sizes": {"train": 10, "eval": 4, "dev": 4, "test": 8}}]
+    with pytest.raises(UserError, match=r"tasks\.1\.task: was \(absent\), now \"triage\""):
+        check_study_dir(store, _study(tasks=tasks), {"uti": "a" * 64, "triage": "c" * 64}, tmp_path)
+
+
+def test_directory_of_an_older_medtune_is_refused(tmp_path):
+    s = Store(tmp_path / "study.db")
+    s.start_run("uti/sft/lr=0.001", "uti", "sft", {"steps": 1}, "cpu")
+    with pytest.raises(UserError, match="older medtune"):
+        check_study_dir(s, _study(), {"uti": "a" * 64}, tmp_path)
+    s.close()
