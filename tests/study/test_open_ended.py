@@ -4,16 +4,15 @@ tests, dev selection on the task's metric, and the model-made rejected strategie
 import pytest
 
 from medtune.config import parse_study
-from medtune.study.runner import run_study
+from medtune.study.runner import Progress, run_study
 from medtune.study.store import Store
 
 
 SIZES = {"train": 8, "eval": 2, "dev": 3, "test": 8}
 
 
-@pytest.fixture(scope="module")
-def study_dir(babbling_model_dir, tiny_model_dir, tmp_path_factory):
-    raw = {
+def _raw(babbling_model_dir, tiny_model_dir):
+    return {
         "name": "open", "seed": 0, "model": str(babbling_model_dir),
         "tasks": [
             {"task": "reasoning", "data": {"synthetic": {"n": 24}}, "sizes": SIZES, "rejected": "on_policy"},
@@ -26,8 +25,12 @@ def study_dir(babbling_model_dir, tiny_model_dir, tmp_path_factory):
         "evaluation": {"max_new_tokens": 6},
         "statistics": {"bootstrap": 100},
     }
+
+
+@pytest.fixture(scope="module")
+def study_dir(babbling_model_dir, tiny_model_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("open-study")
-    outcome = run_study(parse_study(raw, "test"), out)
+    outcome = run_study(parse_study(_raw(babbling_model_dir, tiny_model_dir), "test"), out)
     return out, outcome.results
 
 
@@ -120,3 +123,21 @@ def test_weaker_model_defaults_to_the_study_model(babbling_model_dir, tmp_path):
     assert rejected["model"].startswith("the study's model")
     # babble never reads as "yes"/"no": every generated answer is a usable wrong answer
     assert rejected["generated_answers"]["train"] == {"generated": 6, "fallback": 0, "dropped": 0}
+
+
+def test_rerun_generates_no_rejected_answers_again(study_dir, babbling_model_dir, tiny_model_dir):
+    """Model-made rejected answers are a stored stage: a rerun reads them back, trains and
+    generates nothing, and reports the same rejected counts."""
+    out, results = study_dir
+    store = Store(out / "study.db")
+    before = store.predictions("reasoning", "rejected/on_policy", "train")
+    store.close()
+    stages = []
+    again = run_study(parse_study(_raw(babbling_model_dir, tiny_model_dir), "test"), out,
+                      progress=Progress(stage=lambda name, total: stages.append(name)))
+    assert stages == []
+    store = Store(out / "study.db")
+    assert store.predictions("reasoning", "rejected/on_policy", "train") == before
+    store.close()
+    for task in ("reasoning", "summarization"):
+        assert again.results["tasks"][task]["rejected"] == results["tasks"][task]["rejected"]
