@@ -125,3 +125,25 @@ def test_prepare_data_from_file(tmp_path):
     write_jsonl(tmp_path / "nosplit.jsonl", examples)
     with pytest.raises(UserError, match="sizes"):
         prepare_data(TaskEntry.model_validate({"task": "uti", "data": {"path": "nosplit.jsonl"}}), 0, tmp_path)
+
+
+def test_dpo_sweep_computes_the_reference_once(tiny_model_dir, tmp_path, monkeypatch):
+    """Two DPO configs share one reference pass (train pairs drawn + eval pairs), stored in the
+    study directory and counted once as DPO compute."""
+    import medtune.train.refcache as refcache
+
+    calls = []
+    real = refcache.sequence_logprobs
+    monkeypatch.setattr(refcache, "sequence_logprobs", lambda m, groups, p: calls.append(len(groups)) or real(m, groups, p))
+    study = _study(
+        tiny_model_dir,
+        tasks=[{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 8}}],
+        dpo={"learning_rates": [1e-3, 1e-4], "betas": [0.1], "steps": 2, "eval_every": 2},
+    )
+    run_study(study, tmp_path / "s")
+    assert len(calls) == 2 and calls[1] == 4  # drawn train pairs, then the 4 eval pairs
+    assert len(list((tmp_path / "s" / "reference").glob("*.safetensors"))) == 2
+    store = Store(tmp_path / "s" / "study.db")
+    keys = [r["run_key"] for r in store.conn.execute("SELECT run_key FROM compute WHERE stage = 'dpo'")]
+    assert sum("/dpo/reference/" in k for k in keys) == 1 and len(keys) == 3
+    store.close()

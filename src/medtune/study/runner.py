@@ -151,9 +151,10 @@ def _evaluate(study, td: TaskData, model, tokenizer, store, variant: str, split:
     return sum(scores) / len(scores)
 
 
-def _train_run(study, td, start_model, tokenizer, store, progress, method: str, lr: float, beta: float | None):
+def _train_run(study, td, start_model, tokenizer, store, progress, method: str, lr: float, beta: float | None,
+               ref_cache=None):
     from medtune.train.batching import dpo_groups, sft_groups
-    from medtune.train.loop import LoraSettings, TrainSettings, train
+    from medtune.train.loop import LoraSettings, TrainSettings, drawn_indices, train
 
     t = study.training
     budget = study.sft if method == "sft" else study.dpo
@@ -178,8 +179,12 @@ def _train_run(study, td, start_model, tokenizer, store, progress, method: str, 
     config = {"learning_rate": lr, "beta": beta, "steps": budget.steps, "batch_size": t.batch_size}
     run_id = store.start_run(key, td.task.name, method, config, _device_name())
     progress.stage(f"{td.task.name}: {method.upper()} lr={lr:g}" + (f" beta={beta:g}" if beta else ""), budget.steps)
-    start = time.perf_counter()
     strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
+    reference = None
+    if ref_cache is not None:  # its seconds are counted apart, once
+        drawn = drawn_indices(len(train_groups), settings, strata)
+        reference = _reference(td, ref_cache, store, train_groups, eval_groups, drawn)
+    start = time.perf_counter()
     result = train(
         copy.deepcopy(start_model),
         train_groups,
@@ -187,8 +192,9 @@ def _train_run(study, td, start_model, tokenizer, store, progress, method: str, 
         settings,
         on_step=lambda s, l: progress.advance(1),
         strata=strata,
+        reference=reference,
     )
-    seconds = time.perf_counter() - start  # includes DPO's one-off reference pass
+    seconds = time.perf_counter() - start
     store.finish_run(
         run_id,
         seconds,
@@ -202,15 +208,31 @@ def _train_run(study, td, start_model, tokenizer, store, progress, method: str, 
     return run_id, key, result.model
 
 
+def _reference(td, cache, store, train_groups, eval_groups, drawn):
+    """Reference log-probs from the study directory's cache; the seconds of the pairs computed
+    now are DPO compute (a rerun, or another config of the sweep, computes none)."""
+    before, start = cache.pairs_computed, time.perf_counter()
+    reference = cache.reference(train_groups, eval_groups, drawn)
+    if cache.pairs_computed > before:
+        key = f"{td.task.name}/dpo/reference/{cache.weights[:12]}"
+        store.add_compute(td.task.name, "dpo", key, time.perf_counter() - start)
+    return reference
+
+
 def _sweep(study, td, start_model, tokenizer, store, progress, method: str):
     """Train every config of the method's grid; return the model chosen on dev."""
     if method == "sft":
         grid = [(lr, None) for lr in study.sft.learning_rates]
     else:
         grid = [(lr, beta) for lr in study.dpo.learning_rates for beta in study.dpo.betas]
+    ref_cache = None
+    if method == "dpo":  # the start model (best SFT) is the reference of every DPO config
+        from medtune.train.refcache import ReferenceCache
+
+        ref_cache = ReferenceCache(store.path.parent / "reference", start_model, study.training.pack_tokens)
     candidates = []
     for lr, beta in grid:
-        run_id, key, model = _train_run(study, td, start_model, tokenizer, store, progress, method, lr, beta)
+        run_id, key, model = _train_run(study, td, start_model, tokenizer, store, progress, method, lr, beta, ref_cache)
         if len(grid) > 1:
             progress.log(f"{key}: scoring the dev split")
             dev = _evaluate(study, td, model, tokenizer, store, key, "dev")

@@ -15,7 +15,9 @@ its first token) and the token id, so the LM head runs on those positions only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -127,7 +129,7 @@ def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int =
     )
 
 
-def completion_logprobs(model, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
+def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-probabilities of the completion tokens (nats): (per scored token [n_scored],
     summed per completion [n_seqs]). The LM head runs on scored positions only."""
     decoder = model.get_decoder()
@@ -144,3 +146,29 @@ def completion_logprobs(model, batch: PackedBatch) -> tuple[torch.Tensor, torch.
     seq_lp = torch.zeros(batch.n_seqs, dtype=token_lp.dtype, device=token_lp.device)
     seq_lp = seq_lp.index_add(0, batch.score_seq, token_lp)
     return token_lp, seq_lp
+
+
+@torch.no_grad()
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
+    """Summed completion log-probs for every completion of every group (nats), in order."""
+    was_training = model.training
+    model.eval()
+    out = []
+    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
+        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(model.device)
+        out.append(completion_logprobs(model, batch)[1].cpu())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
+    chunk, used = [], 0
+    for g in groups:
+        n = group_length(g)
+        if chunk and used + n > budget:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(g)
+        used += n
+    if chunk:
+        yield chunk
