@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import torch
 
+from medtune.train.attention import use_flex_attention
 from medtune.train.packing import Group, completion_logprobs, pack, plan_rows, sequence_logprobs
 from medtune.train.refcache import Reference, compute_logprobs
 
@@ -171,6 +172,7 @@ def train(
     if not train_groups:
         raise ValueError("no training examples")
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     torch.manual_seed(settings.seed)
     if settings.method == "dpo":
         drawn = drawn_indices(len(train_groups), settings, strata)
@@ -236,6 +238,8 @@ def train(
     model = accelerator.unwrap_model(model)
     if settings.lora is not None:
         model = model.merge_and_unload()
+    if attn_before is not None:  # evaluation and generation run as before training
+        model.set_attn_implementation(attn_before)
     model.eval()
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
 

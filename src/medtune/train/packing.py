@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from medtune.train.attention import block_mask, dense_mask, uses_flex
+
 
 @dataclass(frozen=True)
 class Group:
@@ -32,13 +34,19 @@ class Group:
 class PackedBatch:
     input_ids: torch.Tensor  # [rows, length] long
     position_ids: torch.Tensor  # [rows, length] long
-    attention_mask: torch.Tensor  # [rows, 1, length, length] bool, True = may attend
+    doc_ids: torch.Tensor  # [rows, length] long: the token's group slot in its row, -1 = padding
+    segment_ids: torch.Tensor  # [rows, length] long: 0 = prompt, k = completion k, -1 = padding
     score_row: torch.Tensor  # [n_scored] long
     score_pos: torch.Tensor  # [n_scored] long: position whose output predicts the token
     score_token: torch.Tensor  # [n_scored] long
     score_seq: torch.Tensor  # [n_scored] long: index of the completion (group order, then completion order)
     n_seqs: int
     n_tokens: int  # real (non-pad) tokens in the batch
+
+    @property
+    def attention_mask(self) -> torch.Tensor:
+        """[rows, 1, length, length] bool, True = may attend (``attention.may_attend``)."""
+        return dense_mask(self.doc_ids, self.segment_ids)
 
     def to(self, device: torch.device | str) -> PackedBatch:
         fields = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in vars(self).items()}
@@ -108,18 +116,11 @@ def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int =
                     score_seq.append(seq_base[gi] + k - 1)
                 cursor += c
 
-    same_group = group_of.unsqueeze(2) == group_of.unsqueeze(1)  # [rows, q, k]
-    key_is_prompt = (seg_of == 0).unsqueeze(1)
-    same_seg = seg_of.unsqueeze(2) == seg_of.unsqueeze(1)
-    causal = torch.ones(length, length, dtype=torch.bool).tril()
-    real = (group_of >= 0).unsqueeze(2)
-    allowed = same_group & (key_is_prompt | same_seg) & causal & real
-    # Padding queries attend to themselves only, so no softmax row is empty (which gives NaN).
-    allowed |= torch.eye(length, dtype=torch.bool).unsqueeze(0) & ~real
     return PackedBatch(
         input_ids=input_ids,
         position_ids=position_ids,
-        attention_mask=allowed.unsqueeze(1),
+        doc_ids=group_of,
+        segment_ids=seg_of,
         score_row=torch.tensor(score_row, dtype=torch.long),
         score_pos=torch.tensor(score_pos, dtype=torch.long),
         score_token=torch.tensor(score_token, dtype=torch.long),
@@ -134,9 +135,13 @@ def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, t
     summed per completion [n_seqs]). The LM head runs on scored positions only."""
     decoder = model.get_decoder()
     head = model.get_output_embeddings()
+    if uses_flex(decoder):
+        mask = block_mask(batch.doc_ids, batch.segment_ids)
+    else:
+        mask = batch.attention_mask
     hidden = decoder(
         input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
+        attention_mask=mask,
         position_ids=batch.position_ids,
         use_cache=False,
     ).last_hidden_state
