@@ -143,6 +143,20 @@ def drawn_indices(n: int, settings: TrainSettings, strata: list[str] | None = No
     return sorted({i for _ in range(settings.steps) for i in next(stream)})
 
 
+def _dpo_reference(model, train_groups, eval_groups, settings, strata, given: Reference | None) -> Reference:
+    """``given``, checked to hold every pair the run uses; or computed from ``model`` as it is
+    (the starting weights are the reference)."""
+    drawn = drawn_indices(len(train_groups), settings, strata)
+    reference = given
+    if reference is None:
+        reference = Reference(compute_logprobs(model, train_groups, drawn, settings.pack_tokens),
+                              compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens))
+    if reference.train[drawn].isnan().any() or reference.eval.isnan().any():
+        raise ValueError("the reference lacks log-probs of pairs this run uses: compute it for "
+                         "drawn_indices() of these settings and every eval pair")
+    return reference
+
+
 def train(
     model: Any,
     train_groups: list[Group],
@@ -172,16 +186,10 @@ def train(
     if not train_groups:
         raise ValueError("no training examples")
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
-    attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     torch.manual_seed(settings.seed)
     if settings.method == "dpo":
-        drawn = drawn_indices(len(train_groups), settings, strata)
-        if reference is None:  # the reference is the starting weights: ``model`` as given
-            reference = Reference(compute_logprobs(model, train_groups, drawn, settings.pack_tokens),
-                                  compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens))
-        if reference.train[drawn].isnan().any() or reference.eval.isnan().any():
-            raise ValueError("the reference lacks log-probs of pairs this run uses: compute it for "
-                             "drawn_indices() of these settings and every eval pair")
+        reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference)
+    attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     if settings.lora is not None:
         model = _apply_lora(model, settings.lora, settings.seed)
 

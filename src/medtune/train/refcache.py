@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +45,31 @@ class Reference:
     eval: torch.Tensor  # [n_eval, 2]
 
 
+def compute_device(model: Any) -> torch.device:
+    """Where the reference pass runs: the GPU if there is one, else where the model is."""
+    return torch.device("cuda") if torch.cuda.is_available() else next(model.parameters()).device
+
+
+@contextmanager
+def _on(model: Any, device: torch.device) -> Iterator[None]:
+    """``model`` moved to ``device`` for the block, and back (the caller's model stays put)."""
+    before = next(model.parameters()).device
+    if before.type == device.type:
+        yield
+        return
+    model.to(device)
+    try:
+        yield
+    finally:
+        model.to(before)
+
+
 def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int) -> torch.Tensor:
     """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere)."""
     out = torch.full((len(groups), 2), float("nan"))
     if indices:
-        lp = sequence_logprobs(model, [groups[i] for i in indices], pack_tokens)
+        with _on(model, compute_device(model)):
+            lp = sequence_logprobs(model, [groups[i] for i in indices], pack_tokens)
         out[indices] = lp.view(-1, 2).float()
     return out
 
@@ -101,7 +123,7 @@ class ReferenceCache:
             "weights": self.weights,
             "tokens": tokens_hash(groups),
             "pack_tokens": self.pack_tokens,
-            "device": self._device().type,
+            "device": compute_device(self.model).type,
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         return self.directory / f"{digest}.safetensors"
@@ -128,9 +150,6 @@ class ReferenceCache:
     def reference(self, train_groups: list[Group], eval_groups: list[Group], train_indices: list[int]) -> Reference:
         """The values one DPO run needs: the train pairs it will draw and every eval pair."""
         return Reference(self.logprobs(train_groups, train_indices), self.logprobs(eval_groups))
-
-    def _device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     def _write(self, path: Path, values: torch.Tensor) -> None:
         """Write to a temporary file, then rename: a reader never sees a half-written file, and
