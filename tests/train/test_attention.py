@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from medtune.train.attention import block_mask, dense_mask, use_flex_attention, uses_flex
-from medtune.train.packing import Group, completion_logprobs, pack, plan_rows
+from medtune.train.packing import Group, completion_logprobs, pack
 
 pytest.importorskip("torch.nn.attention.flex_attention")
 
@@ -29,9 +29,7 @@ def _groups(vocab, seed=0):
 def _batch(vocab):
     """Three rows: two groups in each of the first two, one group and padding in the last."""
     groups = _groups(vocab)
-    rows = plan_rows(groups, 48)
-    assert rows == [[0, 1], [2, 3], [4]]
-    batch = pack(groups, rows)
+    batch = pack(groups, [[0, 1], [2, 3], [4]])
     assert (batch.doc_ids[2] < 0).sum() > 16  # more than a 16-token tile of padding
     return batch
 

@@ -58,21 +58,33 @@ def group_length(group: Group) -> int:
 
 
 def plan_rows(groups: list[Group], max_tokens: int) -> list[list[int]]:
-    """Group indices per row, first-fit in order, each row at most max_tokens long (a group
-    longer than max_tokens gets a row of its own). Order is kept so batches are reproducible."""
-    rows: list[list[int]] = []
-    lengths: list[int] = []
-    for i, g in enumerate(groups):
-        n = group_length(g)
-        for r, used in enumerate(lengths):
-            if used + n <= max_tokens:
-                rows[r].append(i)
-                lengths[r] += n
-                break
+    """Group indices per row, each row at most ``max_tokens`` long (a longer group gets a row
+    of its own), rows as even in length as possible: every row is padded to the longest one,
+    so an uneven split (first-fit in order left one row of 900 tokens and one of 300 for eight
+    150-token pairs) computes padding.
+
+    First-fit decreasing sets the number of rows; then the groups, longest first, go each to
+    the shortest row it fits in. Deterministic; rows, and indices within a row, ascending."""
+    lengths = [group_length(g) for g in groups]
+    order = sorted(range(len(groups)), key=lambda i: (-lengths[i], i))
+    used: list[int] = []
+    for i in order:  # first-fit decreasing: how many rows
+        r = next((r for r, u in enumerate(used) if u + lengths[i] <= max_tokens), None)
+        if r is None:
+            used.append(lengths[i])
         else:
-            rows.append([i])
-            lengths.append(n)
-    return rows
+            used[r] += lengths[i]
+    rows: list[list[int]] = [[] for _ in used]
+    used = [0] * len(rows)
+    for i in order:
+        r = min(range(len(rows)), key=lambda r: (used[r], r))
+        if used[r] and used[r] + lengths[i] > max_tokens:
+            rows.append([])
+            used.append(0)
+            r = len(rows) - 1
+        rows[r].append(i)
+        used[r] += lengths[i]
+    return sorted(sorted(row) for row in rows if row)
 
 
 def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int = 0) -> PackedBatch:
