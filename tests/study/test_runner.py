@@ -175,3 +175,25 @@ def test_paper_sweep_scaled_down(tiny_model_dir, tmp_path):
     store.close()
     md = (tmp_path / "s" / "report" / "report.md").read_text()
     assert "![Sweep of uti](sweep-uti.svg)" in md and "DPO sweep (winner:" in md
+
+
+def test_dpo_sweep_computes_the_reference_once(tiny_model_dir, tmp_path, monkeypatch):
+    """Two DPO configs share one reference pass (train pairs drawn + eval pairs), stored in the
+    study directory and counted once as DPO compute."""
+    import medtune.train.refcache as refcache
+
+    calls = []
+    real = refcache.sequence_logprobs
+    monkeypatch.setattr(refcache, "sequence_logprobs", lambda m, groups, p: calls.append(len(groups)) or real(m, groups, p))
+    study = _study(
+        tiny_model_dir,
+        tasks=[{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 8}}],
+        dpo={"learning_rates": [1e-3, 1e-4], "betas": [0.1], "steps": 2, "eval_every": 2},
+    )
+    run_study(study, tmp_path / "s")
+    assert len(calls) == 2 and calls[1] == 4  # drawn train pairs, then the 4 eval pairs
+    assert len(list((tmp_path / "s" / "reference").glob("*.safetensors"))) == 2
+    store = Store(tmp_path / "s" / "study.db")
+    keys = [r["run_key"] for r in store.conn.execute("SELECT run_key FROM compute WHERE stage = 'dpo'")]
+    assert sum("/dpo/reference/" in k for k in keys) == 1 and len(keys) == 3
+    store.close()

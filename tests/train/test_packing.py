@@ -46,6 +46,19 @@ def test_plan_rows_respects_budget_and_order():
     assert plan_rows(groups, 1) == [[0], [1], [2], [3]]  # oversize groups get a row each
 
 
+def test_plan_rows_balances_rows():
+    """Six 10-token groups, budget 40: two rows are needed; 3 + 3 groups (30 tokens each), not
+    4 + 2 (the longest row 40, 10 tokens of padding in the other)."""
+    groups = _random_groups(50, [(8, [2])] * 6)
+    assert plan_rows(groups, 40) == [[0, 2, 4], [1, 3, 5]]
+    lengths = [37, 5, 22, 18, 9, 30, 14, 25]
+    groups = _random_groups(50, [(n - 1, [1]) for n in lengths])
+    rows = plan_rows(groups, 64)
+    assert sorted(i for r in rows for i in r) == list(range(8))
+    row_lengths = [sum(lengths[i] for i in r) for r in rows]
+    assert len(rows) == 3 and max(row_lengths) <= 64 and max(row_lengths) - min(row_lengths) <= 9
+
+
 def test_pack_layout():
     """Prompt [5,6], completions [7] and [8,9]: positions restart after the prompt, the second
     completion cannot see the first, and each first token is predicted from the last prompt

@@ -5,23 +5,22 @@ on scored positions only); TRL pads each prompt+completion to its own row. Both 
 same tokens and give the same numbers.
 
 Same data on both sides: the examples go to TRL in its *conversational* format (prompt =
-system+user messages, completion = one assistant message), through TRL's own dataset
-preparation and data collator; medtune gets the same examples through
+system+user messages, completion = one assistant message; ``medtune.train.trl_align``), through
+TRL's own dataset preparation and data collator; medtune gets the same examples through
 ``medtune.train.batching``. Every test asserts that TRL's prompt and completion token ids equal
 medtune's Group ids, token for token. With the ChatML template both take the completion to be
 what the template writes after the generation prompt, ``answer<|im_end|>\\n``: the end-of-turn
 token (the tokenizer's EOS) *and* the newline after it are scored on both sides, and the first
 completion token is predicted from the last prompt position on both.
 
-TRL defaults that would change the numbers are switched off in ``_trl_args`` (each one says
-why). The training-step tests compare LoRA matrices by the relative error of the update,
+TRL defaults that would change the numbers are switched off in ``trl_align.trl_args`` (each
+one says why). The training-step tests compare LoRA matrices by the relative error of the update,
 bounded by ``UPDATE_TOL`` (see there for why it is not 1e-5).
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 
 import pytest
@@ -35,6 +34,7 @@ from medtune.train.batching import dpo_groups, sft_groups  # noqa: E402
 from medtune.train.losses import dpo_loss, sft_loss  # noqa: E402
 from medtune.train.loop import TrainSettings, train  # noqa: E402
 from medtune.train.packing import completion_logprobs, pack, plan_rows  # noqa: E402
+from medtune.train.trl_align import lora_trainer, trl_args, trl_rows  # noqa: E402
 
 N = 4  # examples (SFT) or pairs (DPO); one batch holds them all
 BETA = 0.1
@@ -77,50 +77,10 @@ def triage():
     return task, fill_rejected(task.generate(N, 3), task, seed=0)
 
 
-def _trl_args(config_cls, tmp_path, **overrides):
-    """A TRL config that changes nothing numerically relative to medtune's loop."""
-    args = dict(
-        output_dir=str(tmp_path / "trl"),
-        report_to="none",
-        use_cpu=True,
-        bf16=False,  # TRL turns bf16 autocast on by default; medtune trains in fp32
-        optim="adamw_torch",  # = torch.optim.AdamW; transformers' default on torch>=2.8 is the fused one
-        lr_scheduler_type="constant",  # the default, "linear", decays the lr from the first step
-        warmup_steps=0,
-        weight_decay=0.0,
-        save_strategy="no",
-        logging_steps=1,  # one log entry, with its loss, per step
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        seed=0,
-    )
-    # TRL's default is on (same numbers, slower); transformers >= 5.24 renamed the field.
-    fields = {f.name for f in dataclasses.fields(config_cls)}
-    args["activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"] = False
-    args.update(overrides)
-    return config_cls(**args)
-
-
-def _dpo_dataset(task, examples):
+def _dataset(method, task, examples):
     from datasets import Dataset
 
-    return Dataset.from_list([
-        {
-            "prompt": ex.messages(task.system_prompt),
-            "chosen": [{"role": "assistant", "content": ex.chosen}],
-            "rejected": [{"role": "assistant", "content": ex.rejected}],
-        }
-        for ex in examples
-    ])
-
-
-def _sft_dataset(task, examples):
-    from datasets import Dataset
-
-    return Dataset.from_list([
-        {"prompt": ex.messages(task.system_prompt), "completion": [{"role": "assistant", "content": ex.chosen}]}
-        for ex in examples
-    ])
+    return Dataset.from_list(trl_rows(method, task, examples))
 
 
 def _assert_same_tokens(trainer, groups, tokenizer):
@@ -162,7 +122,7 @@ def _relative_update_error(ours, theirs, start) -> float:
     return diff / step
 
 
-def _train_both(tiny, groups, dataset, settings: TrainSettings, tmp_path):
+def _train_both(tiny, groups, rows, settings: TrainSettings, tmp_path):
     """``settings.steps`` LoRA steps with medtune's ``train`` and with TRL's trainer on the same
     data, aligned: LoRA config (``settings.lora``) and init seed (both seed torch with
     ``settings.seed`` right before ``get_peft_model``), lr, constant schedule, no warm-up, no
@@ -172,9 +132,6 @@ def _train_both(tiny, groups, dataset, settings: TrainSettings, tmp_path):
     after the last step, TRL's per-step log). medtune's ``train`` returns the model merged; peft
     injects its layers into the model it is given, in place, so ``on_step`` reads A and B off
     that object after the last optimizer step, before the merge."""
-    from peft import LoraConfig
-    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
-
     model = copy.deepcopy(tiny.model)
     ours: dict[str, torch.Tensor] = {}
 
@@ -185,22 +142,8 @@ def _train_both(tiny, groups, dataset, settings: TrainSettings, tmp_path):
     result = train(model, groups, [], settings, on_step=on_step)
     assert ours, "no LoRA parameters found on the model given to train()"
 
-    common = dict(learning_rate=settings.learning_rate, max_steps=settings.steps,
-                  per_device_train_batch_size=settings.batch_size, gradient_accumulation_steps=1,
-                  max_grad_norm=settings.max_grad_norm, seed=settings.seed)
-    if settings.method == "dpo":
-        trainer_cls, args = DPOTrainer, _trl_args(DPOConfig, tmp_path, beta=settings.beta, loss_type="sigmoid", **common)
-    else:
-        trainer_cls, args = SFTTrainer, _trl_args(SFTConfig, tmp_path, completion_only_loss=True, packing=False, **common)
-    lora = settings.lora
-    trainer = trainer_cls(
-        model=copy.deepcopy(tiny.model),  # with a peft_config and no ref_model, DPO's reference is the adapter off
-        args=args,
-        train_dataset=dataset,
-        processing_class=tiny.tokenizer,
-        peft_config=LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                               target_modules=lora.target_modules, task_type="CAUSAL_LM"),
-    )
+    # With a peft_config and no ref_model, TRL's DPO reference is the adapter off.
+    trainer = lora_trainer(copy.deepcopy(tiny.model), tiny.tokenizer, rows, settings, str(tmp_path / "trl"))
     _assert_same_tokens(trainer, groups, tiny.tokenizer)
     init = _lora_params(trainer.model)
     trainer.train()
@@ -244,8 +187,8 @@ def test_dpo_loss_matches_trl_on_same_batch(tiny, triage, tmp_path, layout):
     trainer = DPOTrainer(
         model=copy.deepcopy(policy),
         ref_model=copy.deepcopy(reference),
-        args=_trl_args(DPOConfig, tmp_path, beta=BETA, loss_type="sigmoid", per_device_train_batch_size=N),
-        train_dataset=_dpo_dataset(task, examples),
+        args=trl_args(DPOConfig, str(tmp_path / "trl"), beta=BETA, loss_type="sigmoid", per_device_train_batch_size=N),
+        train_dataset=_dataset("dpo", task, examples),
         processing_class=tiny.tokenizer,
     )
     groups = dpo_groups(tiny.tokenizer, task, examples, max_length=1024)
@@ -292,7 +235,7 @@ def test_dpo_one_step_matches_trl(tiny, triage, tmp_path, steps):
     settings = TrainSettings(method="dpo", learning_rate=1e-2, steps=steps, batch_size=N,
                              eval_every=steps, beta=BETA, max_grad_norm=0.1, seed=0)
     groups = dpo_groups(tiny.tokenizer, task, examples, max_length=1024)
-    result, ours, init, theirs, log = _train_both(tiny, groups, _dpo_dataset(task, examples), settings, tmp_path)
+    result, ours, init, theirs, log = _train_both(tiny, groups, trl_rows("dpo", task, examples), settings, tmp_path)
     assert result.train_losses[0] == pytest.approx(math.log(2), abs=1e-6)
     _assert_same_steps(settings, result, ours, init, theirs, log)
 
@@ -315,8 +258,9 @@ def test_sft_loss_matches_trl(tiny, triage, tmp_path):
     model = tiny.model.eval()
     trainer = SFTTrainer(
         model=copy.deepcopy(model),
-        args=_trl_args(SFTConfig, tmp_path, completion_only_loss=True, packing=False, per_device_train_batch_size=N),
-        train_dataset=_sft_dataset(task, examples),
+        args=trl_args(SFTConfig, str(tmp_path / "trl"), completion_only_loss=True, packing=False,
+                      per_device_train_batch_size=N),
+        train_dataset=_dataset("sft", task, examples),
         processing_class=tiny.tokenizer,
     )
     groups = sft_groups(tiny.tokenizer, task, examples, max_length=1024)
@@ -347,5 +291,5 @@ def test_sft_steps_match_trl(tiny, triage, tmp_path):
     settings = TrainSettings(method="sft", learning_rate=1e-2, steps=3, batch_size=N,
                              eval_every=3, max_grad_norm=0.1, seed=0)
     groups = sft_groups(tiny.tokenizer, task, examples, max_length=1024)
-    result, ours, init, theirs, log = _train_both(tiny, groups, _sft_dataset(task, examples), settings, tmp_path)
+    result, ours, init, theirs, log = _train_both(tiny, groups, trl_rows("sft", task, examples), settings, tmp_path)
     _assert_same_steps(settings, result, ours, init, theirs, log)

@@ -23,6 +23,7 @@ import copy
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
               key: str, role: str, keep: Keep) -> sqlite3.Row:
     """Train (or resume, or skip when done) one run from ``start``; returns its row."""
     from medtune.train.batching import dpo_groups, sft_groups
-    from medtune.train.loop import Checkpointing, train
+    from medtune.train.loop import Checkpointing, drawn_indices, train
 
     store, task = ctx.store, td.task
     row = store.run(key)
@@ -99,6 +100,10 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
         ctx.progress.advance(resume[1])
         ctx.progress.log(f"{key}: resuming from step {resume[1]}")
     strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if task.endpoints else None
+    reference = None
+    if method == "dpo":  # before the run's clock: the cache's seconds are counted apart, once
+        reference = _reference(ctx, task.name, start, train_groups, eval_groups,
+                               drawn_indices(len(train_groups), settings, strata))
     result = train(
         copy.deepcopy(start.get()),
         train_groups,
@@ -107,6 +112,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
         on_step=lambda s, loss: ctx.progress.advance(1),
         strata=strata,
         checkpoints=Checkpointing(directory, None if resume is None else resume[0], on_saved),
+        reference=reference,
     )
     curve = [(p.step, p.eval_loss) for p in result.curve]
     store.finish_run(run_id, result.seconds, result.tokens,
@@ -114,6 +120,23 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     store.add_compute(task.name, method, key, result.seconds)
     prune(ctx, run_id, keep(curve, True), final=True)
     return store.run(key)
+
+
+def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, drawn: list[int]) -> Any:
+    """DPO reference log-probs of the start model (the best SFT model) from the study
+    directory's cache (train/refcache.py): one pass for every config of the sweep, its retrains
+    and every rerun. The seconds of pairs computed now are DPO compute."""
+    from medtune.train.refcache import ReferenceCache
+
+    cache = getattr(start, "reference_cache", None)
+    if cache is None:  # one per start model: hashing its weights is not free
+        cache = ReferenceCache(ctx.out_dir / "reference", start.get(), ctx.study.training.pack_tokens)
+        start.reference_cache = cache
+    before, clock = cache.pairs_computed, time.perf_counter()
+    reference = cache.reference(train_groups, eval_groups, drawn)
+    if cache.pairs_computed > before:
+        ctx.store.add_compute(task, "dpo", f"{task}/dpo/reference/{cache.weights[:12]}", time.perf_counter() - clock)
+    return reference
 
 
 def eval_curve(ctx: Context, row: sqlite3.Row) -> list[tuple[int, float]]:

@@ -4,7 +4,7 @@ A checkpoint is a directory ``step-000120/`` holding
 - ``weights.safetensors``: the trainable weights only (the LoRA adapter; every weight for full
   fine-tuning), by parameter name;
 - ``trainer.pt``: optimizer and scheduler state, the RNG states (torch, Python ``random``,
-  CUDA) and the DPO reference log-probs computed so far. Only resuming needs it, so callers
+  CUDA). Only resuming needs it, so callers
   delete it from every checkpoint but the newest (``drop_trainer``);
 - ``state.json``: the step, the train losses and the eval-loss curve so far, tokens and
   training seconds.

@@ -1,10 +1,9 @@
 """One training loop for SFT and DPO, on accelerate + peft.
 
 SFT minimises the negative log-likelihood of the gold answer's tokens (prompt tokens are not
-scored). DPO starts from the merged SFT weights; its reference model is those same weights
-with the DPO adapter switched off, and each pair's reference log-probs are computed once and
-kept (``_Reference``), never recomputed at a later step. (With full fine-tuning there is no
-adapter to switch off; the reference log-probs are then all taken before the first step.)
+scored). DPO starts from the merged SFT weights, which are also its reference model; the
+reference log-probs of the pairs a run draws are computed before the first step (or read from
+a ``ReferenceCache`` by the caller), so no DPO step runs a reference forward.
 
 Batch arithmetic: ``batch_size`` examples (SFT) or pairs (DPO) per optimizer step, split into
 ``grad_accum`` micro-batches. Each micro-batch's loss is its *sum* divided by the global
@@ -13,8 +12,9 @@ the whole batch at once, whatever the split.
 
 Checkpoints (``Checkpointing``, see checkpoint.py) are taken at every eval step and at the
 end. A run resumed from one replays the seeded batch stream to its step and restores weights,
-optimizer, scheduler, RNG states and the DPO reference log-probs already taken, so its losses
-are exactly those of a run that was never stopped.
+optimizer, scheduler and RNG states, so its losses are exactly those of a run that was never
+stopped. A checkpoint holds no reference log-probs: they are those of the starting weights,
+taken (or read from the cache) before the checkpoint's weights are loaded.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from typing import Any, Literal
 
 import torch
 
-from medtune.train.packing import Group, completion_logprobs, pack, plan_rows
+from medtune.train.attention import use_flex_attention
+from medtune.train.packing import Group, completion_logprobs, pack, plan_rows, sequence_logprobs
+from medtune.train.refcache import Reference, compute_logprobs
 
 
 @dataclass(frozen=True)
@@ -163,59 +165,25 @@ def _apply_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
     return get_peft_model(model, config)
 
 
-@torch.no_grad()
-def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
-    """Summed completion log-probs for every completion of every group (nats), in order."""
-    was_training = model.training
-    model.eval()
-    out = []
-    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
-        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(model.device)
-        out.append(completion_logprobs(model, batch)[1].cpu())
-    model.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0)
+def drawn_indices(n: int, settings: TrainSettings, strata: list[str] | None = None) -> list[int]:
+    """The training indices ``train`` will draw in ``settings.steps`` steps (sorted, unique):
+    the pairs whose reference log-probs a DPO run needs."""
+    stream = _batches(n, settings.batch_size, settings.seed, strata)
+    return sorted({i for _ in range(settings.steps) for i in next(stream)})
 
 
-def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
-    chunk, used = [], 0
-    for g in groups:
-        n = len(g.prompt) + sum(len(c) for c in g.completions)
-        if chunk and used + n > budget:
-            yield chunk
-            chunk, used = [], 0
-        chunk.append(g)
-        used += n
-    if chunk:
-        yield chunk
-
-
-class _Reference:
-    """Reference log-probs (chosen, rejected) per training pair, each computed once.
-
-    With LoRA the reference is the model with its adapter switched off, so a pair's values are
-    computed the first time the pair is drawn (pairs never drawn cost nothing). With full
-    fine-tuning the weights move from the first step, so every pair is computed up front."""
-
-    def __init__(self, model: Any, groups: list[Group], settings: TrainSettings, lazy: bool) -> None:
-        self.model, self.groups, self.settings = model, groups, settings
-        self.values: dict[int, torch.Tensor] = {}
-        if not lazy:
-            self._compute(list(range(len(groups))), adapter_off=False)
-
-    def _compute(self, indices: list[int], adapter_off: bool) -> None:
-        import contextlib
-
-        ctx = self.model.disable_adapter() if adapter_off else contextlib.nullcontext()
-        with ctx:
-            lp = sequence_logprobs(self.model, [self.groups[i] for i in indices], self.settings.pack_tokens)
-        for i, row in zip(indices, lp.view(-1, 2)):
-            self.values[i] = row
-
-    def get(self, indices: list[int]) -> torch.Tensor:
-        missing = sorted({i for i in indices if i not in self.values})
-        if missing:
-            self._compute(missing, adapter_off=True)
-        return torch.stack([self.values[i] for i in indices])
+def _dpo_reference(model, train_groups, eval_groups, settings, strata, given: Reference | None) -> Reference:
+    """``given``, checked to hold every pair the run uses; or computed from ``model`` as it is
+    (the starting weights are the reference)."""
+    drawn = drawn_indices(len(train_groups), settings, strata)
+    reference = given
+    if reference is None:
+        reference = Reference(compute_logprobs(model, train_groups, drawn, settings.pack_tokens),
+                              compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens))
+    if reference.train[drawn].isnan().any() or reference.eval.isnan().any():
+        raise ValueError("the reference lacks log-probs of pairs this run uses: compute it for "
+                         "drawn_indices() of these settings and every eval pair")
+    return reference
 
 
 def train(
@@ -226,13 +194,17 @@ def train(
     on_step: Callable[[int, float], None] | None = None,
     strata: list[str] | None = None,
     checkpoints: Checkpointing | None = None,
+    reference: Reference | None = None,
 ) -> TrainResult:
     """Train ``model`` (a transformers causal LM) in place and return it merged.
 
     SFT groups have one completion (the gold answer); DPO groups two (chosen, rejected).
     ``strata`` (one key per training group, e.g. its label) makes batches label-stratified.
     ``checkpoints``: save at every eval step and at the end, and continue from ``resume``
-    (a checkpoint of a run with the same settings and data) when given."""
+    (a checkpoint of a run with the same settings and data) when given.
+    ``reference`` (DPO): the reference log-probs of the pairs, e.g. from a ``ReferenceCache``;
+    without it they are computed here, from ``model`` before any step (also when resuming:
+    the starting weights are the reference, so a checkpoint need not hold it)."""
     from accelerate import Accelerator
     from transformers import get_scheduler
 
@@ -245,16 +217,11 @@ def train(
         raise ValueError("no training examples")
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     torch.manual_seed(settings.seed)
+    if settings.method == "dpo":
+        reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference)
+    attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     if settings.lora is not None:
         model = _apply_lora(model, settings.lora, settings.seed)
-
-    ref_eval = None
-    reference: _Reference | None = None
-    if settings.method == "dpo":
-        # The reference is the starting weights: with a fresh LoRA adapter (B = 0), or before
-        # any full fine-tuning step, the model *is* the reference.
-        reference = _Reference(model, train_groups, settings, lazy=settings.lora is not None)
-        ref_eval = sequence_logprobs(model, eval_groups, settings.pack_tokens).view(-1, 2)
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
@@ -272,8 +239,6 @@ def train(
         trainer_state = ckpt.load_trainer(resume)
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
-        if reference is not None:
-            reference.values = dict(trainer_state["reference"])
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
 
@@ -287,7 +252,8 @@ def train(
         from medtune.train.losses import dpo_loss
 
         lp = lp.view(-1, 2)
-        loss, _ = dpo_loss(lp[:, 0], lp[:, 1], ref_eval[:, 0], ref_eval[:, 1], settings.beta)
+        ref = reference.eval
+        loss, _ = dpo_loss(lp[:, 0], lp[:, 1], ref[:, 0], ref[:, 1], settings.beta)
         return float(loss)
 
     stream = _batches(len(train_groups), settings.batch_size, settings.seed, strata)
@@ -321,7 +287,7 @@ def train(
             curve.append(CurvePoint(step, eval_loss()))
             if checkpoints is not None:
                 seconds = seconds_before + time.perf_counter() - start
-                _save(checkpoints, accelerator.unwrap_model(model), optimizer, scheduler, reference,
+                _save(checkpoints, accelerator.unwrap_model(model), optimizer, scheduler,
                       {"step": step, "train_losses": losses, "curve": [(p.step, p.eval_loss) for p in curve],
                        "tokens": tokens, "seconds": seconds})
     seconds = seconds_before + time.perf_counter() - start
@@ -329,18 +295,19 @@ def train(
     model = accelerator.unwrap_model(model)
     if settings.lora is not None:
         model = model.merge_and_unload()
+    if attn_before is not None:  # evaluation and generation run as before training
+        model.set_attn_implementation(attn_before)
     model.eval()
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
 
 
-def _save(checkpoints: Checkpointing, model, optimizer, scheduler, reference, state: dict[str, Any]) -> None:
+def _save(checkpoints: Checkpointing, model, optimizer, scheduler, state: dict[str, Any]) -> None:
     from medtune.train import checkpoint as ckpt
 
     trainer = {
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "rng": ckpt.rng_state(),
-        "reference": {} if reference is None else dict(reference.values),
     }
     path = ckpt.save(checkpoints.directory, state["step"], ckpt.trainable_weights(model), trainer, state)
     if checkpoints.on_saved is not None:
@@ -364,7 +331,7 @@ def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, in
             loss = -token_lp.sum() / denominator
         else:
             pairs = seq_lp.view(-1, 2)
-            r = ref.get(micro).to(pairs.device)
+            r = ref.train[micro].to(pairs.device)
             # dpo_loss averages over its pairs; rescale to the global pair count.
             mean_loss, _ = dpo_loss(pairs[:, 0], pairs[:, 1], r[:, 0], r[:, 1], settings.beta)
             loss = mean_loss * len(micro) / denominator

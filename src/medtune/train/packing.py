@@ -15,9 +15,13 @@ its first token) and the token id, so the LM head runs on those positions only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+
+from medtune.train.attention import block_mask, dense_mask, uses_flex
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,19 @@ class Group:
 class PackedBatch:
     input_ids: torch.Tensor  # [rows, length] long
     position_ids: torch.Tensor  # [rows, length] long
-    attention_mask: torch.Tensor  # [rows, 1, length, length] bool, True = may attend
+    doc_ids: torch.Tensor  # [rows, length] long: the token's group slot in its row, -1 = padding
+    segment_ids: torch.Tensor  # [rows, length] long: 0 = prompt, k = completion k, -1 = padding
     score_row: torch.Tensor  # [n_scored] long
     score_pos: torch.Tensor  # [n_scored] long: position whose output predicts the token
     score_token: torch.Tensor  # [n_scored] long
     score_seq: torch.Tensor  # [n_scored] long: index of the completion (group order, then completion order)
     n_seqs: int
     n_tokens: int  # real (non-pad) tokens in the batch
+
+    @property
+    def attention_mask(self) -> torch.Tensor:
+        """[rows, 1, length, length] bool, True = may attend (``attention.may_attend``)."""
+        return dense_mask(self.doc_ids, self.segment_ids)
 
     def to(self, device: torch.device | str) -> PackedBatch:
         fields = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in vars(self).items()}
@@ -48,21 +58,33 @@ def group_length(group: Group) -> int:
 
 
 def plan_rows(groups: list[Group], max_tokens: int) -> list[list[int]]:
-    """Group indices per row, first-fit in order, each row at most max_tokens long (a group
-    longer than max_tokens gets a row of its own). Order is kept so batches are reproducible."""
-    rows: list[list[int]] = []
-    lengths: list[int] = []
-    for i, g in enumerate(groups):
-        n = group_length(g)
-        for r, used in enumerate(lengths):
-            if used + n <= max_tokens:
-                rows[r].append(i)
-                lengths[r] += n
-                break
+    """Group indices per row, each row at most ``max_tokens`` long (a longer group gets a row
+    of its own), rows as even in length as possible: every row is padded to the longest one,
+    so an uneven split (first-fit in order left one row of 900 tokens and one of 300 for eight
+    150-token pairs) computes padding.
+
+    First-fit decreasing sets the number of rows; then the groups, longest first, go each to
+    the shortest row it fits in. Deterministic; rows, and indices within a row, ascending."""
+    lengths = [group_length(g) for g in groups]
+    order = sorted(range(len(groups)), key=lambda i: (-lengths[i], i))
+    used: list[int] = []
+    for i in order:  # first-fit decreasing: how many rows
+        r = next((r for r, u in enumerate(used) if u + lengths[i] <= max_tokens), None)
+        if r is None:
+            used.append(lengths[i])
         else:
-            rows.append([i])
-            lengths.append(n)
-    return rows
+            used[r] += lengths[i]
+    rows: list[list[int]] = [[] for _ in used]
+    used = [0] * len(rows)
+    for i in order:
+        r = min(range(len(rows)), key=lambda r: (used[r], r))
+        if used[r] and used[r] + lengths[i] > max_tokens:
+            rows.append([])
+            used.append(0)
+            r = len(rows) - 1
+        rows[r].append(i)
+        used[r] += lengths[i]
+    return sorted(sorted(row) for row in rows if row)
 
 
 def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int = 0) -> PackedBatch:
@@ -106,18 +128,11 @@ def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int =
                     score_seq.append(seq_base[gi] + k - 1)
                 cursor += c
 
-    same_group = group_of.unsqueeze(2) == group_of.unsqueeze(1)  # [rows, q, k]
-    key_is_prompt = (seg_of == 0).unsqueeze(1)
-    same_seg = seg_of.unsqueeze(2) == seg_of.unsqueeze(1)
-    causal = torch.ones(length, length, dtype=torch.bool).tril()
-    real = (group_of >= 0).unsqueeze(2)
-    allowed = same_group & (key_is_prompt | same_seg) & causal & real
-    # Padding queries attend to themselves only, so no softmax row is empty (which gives NaN).
-    allowed |= torch.eye(length, dtype=torch.bool).unsqueeze(0) & ~real
     return PackedBatch(
         input_ids=input_ids,
         position_ids=position_ids,
-        attention_mask=allowed.unsqueeze(1),
+        doc_ids=group_of,
+        segment_ids=seg_of,
         score_row=torch.tensor(score_row, dtype=torch.long),
         score_pos=torch.tensor(score_pos, dtype=torch.long),
         score_token=torch.tensor(score_token, dtype=torch.long),
@@ -127,14 +142,18 @@ def pack(groups: list[Group], rows: list[list[int]] | None = None, pad_id: int =
     )
 
 
-def completion_logprobs(model, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
+def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-probabilities of the completion tokens (nats): (per scored token [n_scored],
     summed per completion [n_seqs]). The LM head runs on scored positions only."""
     decoder = model.get_decoder()
     head = model.get_output_embeddings()
+    if uses_flex(decoder):
+        mask = block_mask(batch.doc_ids, batch.segment_ids)
+    else:
+        mask = batch.attention_mask
     hidden = decoder(
         input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
+        attention_mask=mask,
         position_ids=batch.position_ids,
         use_cache=False,
     ).last_hidden_state
@@ -144,3 +163,29 @@ def completion_logprobs(model, batch: PackedBatch) -> tuple[torch.Tensor, torch.
     seq_lp = torch.zeros(batch.n_seqs, dtype=token_lp.dtype, device=token_lp.device)
     seq_lp = seq_lp.index_add(0, batch.score_seq, token_lp)
     return token_lp, seq_lp
+
+
+@torch.no_grad()
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
+    """Summed completion log-probs for every completion of every group (nats), in order."""
+    was_training = model.training
+    model.eval()
+    out = []
+    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
+        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(model.device)
+        out.append(completion_logprobs(model, batch)[1].cpu())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
+    chunk, used = [], 0
+    for g in groups:
+        n = group_length(g)
+        if chunk and used + n > budget:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(g)
+        used += n
+    if chunk:
+        yield chunk

@@ -1,0 +1,219 @@
+"""What a DPO step costs against an SFT step, in medtune and in TRL, measured side by side.
+
+Same model (the bundled SmolLM2-135M-Instruct by default), the same 64 pairs (32 from the
+``uti`` generator, 32 from ``triage``), the same LoRA config (medtune's ``LoraSettings``
+defaults: r 16, alpha 32, all linear layers) and batch size, in one process, one after the
+other: medtune SFT, medtune DPO, TRL ``SFTTrainer``, TRL ``DPOTrainer`` (aligned with medtune by
+``medtune.train.trl_align``, as in tests/train/test_trl_reference.py). The first ``--warmup``
+steps of each are not timed.
+
+medtune's DPO step runs no reference forward: the reference log-probs come precomputed, as a
+DPO sweep gets them from the study directory's cache (``medtune.train.refcache``), once per
+sweep. That one-off pass is timed and printed apart (``ours_reference_seconds``). TRL's
+``DPOTrainer`` with a LoRA adapter and its defaults runs the reference (adapter off) at every
+step.
+
+Tokens per second are set against the machine limit: the measured fp32 GEMM FLOP/s divided by
+the training FLOPs a token needs (see ``flops_per_token``). The last line printed is one JSON
+object with every figure. Run on a shared machine, the seconds are noisy; the ratios, measured
+side by side, much less so.
+
+    PYTHONPATH=src python benchmarks/dpo_cost.py [--model DIR] [--steps 8] [--warmup 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import tempfile
+import time
+from typing import Any
+
+import torch
+
+N_PAIRS = 64
+TASKS = ("uti", "triage")
+
+
+def gemm_flops(size: int, repeats: int = 5) -> float:
+    """Best-of-``repeats`` fp32 FLOP/s of a square matmul (2 n^3 FLOPs) on this machine's
+    default thread count: the machine's practical arithmetic peak."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm the allocator and the BLAS thread pool
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def lora_params(model: Any, r: int) -> int:
+    """Parameters of a rank-r adapter on every linear layer of the decoder ("all-linear", which
+    leaves out the LM head): r x (in + out) per layer."""
+    return sum(r * (m.in_features + m.out_features)
+               for m in model.get_decoder().modules() if isinstance(m, torch.nn.Linear))
+
+
+def flops_per_token(model: Any, lora_params: int, scored_fraction: float) -> float:
+    """Training FLOPs per token of LoRA fine-tuning, counting only the work LoRA requires.
+
+    - Decoder weights (N_body, every nn.Linear of the decoder): forward 2 N_body; backward only
+      the gradient with respect to the activations, 2 N_body, because frozen weights need no
+      weight gradient. So 4 N_body, not the 6 N of full fine-tuning (which adds 2 N for the
+      weight gradients); 6 N would inflate the limit's cost and flatter the fraction by 1.5x.
+    - LoRA matrices (N_lora): trained, so the full 6 N_lora.
+    - LM head (N_head = vocab x hidden): needed only at scored (completion) positions, forward
+      and activation gradient, 4 N_head per scored token; ``scored_fraction`` is scored tokens
+      over all tokens of the batch.
+    - Attention scores and softmax (about 4 x context x hidden per layer, a few percent at these
+      lengths) are left out: the limit is then slightly optimistic, the fraction conservative.
+    """
+    body = sum(m.weight.numel() for m in model.get_decoder().modules() if isinstance(m, torch.nn.Linear))
+    head = model.get_output_embeddings().weight.numel()
+    return 4 * body + 6 * lora_params + 4 * head * scored_fraction
+
+
+def _pairs(tokenizer: Any, max_length: int) -> tuple[list, list, list, list]:
+    """The 64 pairs as medtune groups (DPO and SFT) and as TRL rows (DPO and SFT)."""
+    from medtune.tasks import get_task
+    from medtune.tasks.rejected import fill_rejected
+    from medtune.train.batching import dpo_groups, sft_groups
+    from medtune.train.trl_align import trl_rows
+
+    dpo, sft, trl_dpo, trl_sft = [], [], [], []
+    for name in TASKS:
+        task = get_task(name)
+        examples = fill_rejected(task.generate(N_PAIRS // len(TASKS), seed=0), task, seed=0)
+        dpo += dpo_groups(tokenizer, task, examples, max_length)
+        sft += sft_groups(tokenizer, task, examples, max_length)
+        trl_dpo += trl_rows("dpo", task, examples)
+        trl_sft += trl_rows("sft", task, examples)
+    return dpo, sft, trl_dpo, trl_sft
+
+
+def _seconds_per_step(ends: list[float], warmup: int) -> float:
+    """Mean seconds per step after the warm-up, from the end time of every step."""
+    timed = ends[warmup - 1 :]
+    return (timed[-1] - timed[0]) / (len(timed) - 1)
+
+
+def run_ours(model: Any, groups: list, settings: Any, warmup: int) -> dict[str, float]:
+    from medtune.train.loop import drawn_indices, train
+    from medtune.train.refcache import Reference, compute_logprobs
+
+    reference, ref_seconds = None, 0.0
+    if settings.method == "dpo":
+        start = time.perf_counter()
+        reference = Reference(compute_logprobs(model, groups, drawn_indices(len(groups), settings), settings.pack_tokens),
+                              torch.zeros(0, 2))
+        ref_seconds = time.perf_counter() - start
+    ends: list[float] = []
+    result = train(copy.deepcopy(model), groups, [], settings, on_step=lambda s, l: ends.append(time.perf_counter()),
+                   reference=reference)
+    # Tokens per step: the run's mean (timed and warm-up steps draw from the same 64 pairs).
+    return {"s_per_step": _seconds_per_step(ends, warmup), "tokens_per_step": result.tokens / settings.steps,
+            "reference_seconds": ref_seconds}
+
+
+def run_trl(model: Any, tokenizer: Any, rows: list, settings: Any, warmup: int) -> dict[str, float]:
+    from transformers import TrainerCallback
+
+    from medtune.train.trl_align import lora_trainer
+
+    ends: list[float] = []
+
+    class StepEnds(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            ends.append(time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as out:
+        trainer = lora_trainer(copy.deepcopy(model), tokenizer, rows, settings, out,
+                               use_cpu=not torch.cuda.is_available())
+        trainer.add_callback(StepEnds())
+        trainer.train()
+    return {"s_per_step": _seconds_per_step(ends, warmup)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="smollm2-135m-instruct", help="bundled model name or local HF directory")
+    parser.add_argument("--steps", type=int, default=8, help="timed optimizer steps per method")
+    parser.add_argument("--warmup", type=int, default=2, help="steps run first and not timed (at least 1)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    # About two of these ~150-token pairs per row. On a CPU, SDPA computes the whole L x L of a
+    # row, masked or not, so long rows cost attention (the quick demo uses 256 for this reason);
+    # with FlexAttention on a GPU the masked tiles are skipped and longer rows cost little.
+    parser.add_argument("--pack-tokens", type=int, default=384, help="medtune's tokens per packed row")
+    parser.add_argument("--gemm-size", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.warmup < 1 or args.steps < 1:
+        parser.error("--warmup and --steps must be at least 1 (the first step's end starts the clock)")
+
+    from medtune.models import load_model
+    from medtune.train.loop import LoraSettings, TrainSettings
+
+    loaded = load_model(args.model)
+    model, tokenizer = loaded.model, loaded.tokenizer
+    if torch.cuda.is_available():
+        model = model.to("cuda")
+    dpo_groups, sft_groups, trl_dpo_rows, trl_sft_rows = _pairs(tokenizer, max_length=1024)
+    steps = args.warmup + args.steps
+    common = dict(learning_rate=1e-4, steps=steps, batch_size=args.batch_size, eval_every=steps,
+                  lora=LoraSettings(), pack_tokens=args.pack_tokens)
+    sft = TrainSettings(method="sft", **common)
+    dpo = TrainSettings(method="dpo", beta=0.1, **common)
+
+    gemm_before = gemm_flops(args.gemm_size)
+    runs = {
+        "ours_sft": lambda: run_ours(model, sft_groups, sft, args.warmup),
+        "ours_dpo": lambda: run_ours(model, dpo_groups, dpo, args.warmup),
+        "trl_sft": lambda: run_trl(model, tokenizer, trl_sft_rows, sft, args.warmup),
+        "trl_dpo": lambda: run_trl(model, tokenizer, trl_dpo_rows, dpo, args.warmup),
+    }
+    figures = {}
+    for name, run in runs.items():
+        figures[name] = run()
+        print(f"{name:9s} {figures[name]['s_per_step']:8.3f} s/step", flush=True)
+    # The best of two measurements, before and after: the machine's peak, not a busy moment.
+    gemm = max(gemm_before, gemm_flops(args.gemm_size))
+
+    assert sft.lora.target_modules == "all-linear" and sft.lora.last_layers is None
+    n_lora = lora_params(model, sft.lora.r)
+    out: dict[str, Any] = {}
+    for method, groups in (("sft", sft_groups), ("dpo", dpo_groups)):
+        tokens = sum(len(g.prompt) + sum(len(c) for c in g.completions) for g in groups)
+        scored = sum(len(c) for g in groups for c in g.completions)
+        per_token = flops_per_token(model, n_lora, scored / tokens)
+        ours = figures[f"ours_{method}"]
+        tokens_per_s = ours["tokens_per_step"] / ours["s_per_step"]
+        out[f"ours_{method}_tokens_per_s"] = tokens_per_s
+        out[f"{method}_limit_tokens_per_s"] = gemm / per_token
+        out[f"{method}_flops_per_token"] = per_token
+        out[f"{method}_fraction_of_limit"] = tokens_per_s * per_token / gemm
+    for name, f in figures.items():
+        out[f"{name}_s_per_step"] = f["s_per_step"]
+    out.update(
+        ours_dpo_to_sft=figures["ours_dpo"]["s_per_step"] / figures["ours_sft"]["s_per_step"],
+        trl_dpo_to_sft=figures["trl_dpo"]["s_per_step"] / figures["trl_sft"]["s_per_step"],
+        trl_dpo_to_ours_dpo=figures["trl_dpo"]["s_per_step"] / figures["ours_dpo"]["s_per_step"],
+        trl_sft_to_ours_sft=figures["trl_sft"]["s_per_step"] / figures["ours_sft"]["s_per_step"],
+        throughput_fraction_of_limit=out["sft_fraction_of_limit"],
+        ours_reference_seconds=figures["ours_dpo"]["reference_seconds"],
+        gemm_gflops=gemm / 1e9,
+        model=args.model, n_pairs=len(dpo_groups), batch_size=args.batch_size, steps=args.steps,
+        warmup=args.warmup, threads=torch.get_num_threads(),
+        device="cuda" if torch.cuda.is_available() else "cpu",
+    )
+    print(f"medtune tokens/s (SFT) {out['ours_sft_tokens_per_s']:.0f} of a limit of {out['sft_limit_tokens_per_s']:.0f} "
+          f"(GEMM {out['gemm_gflops']:.0f} GFLOP/s)")
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()
