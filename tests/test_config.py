@@ -148,3 +148,18 @@ def test_selection_section_is_strict():
     with pytest.raises(UserError) as err:
         parse_study({**base, "selection": {"window": 0, "tolerence": 0.1}}, "s")
     assert "selection.window" in str(err.value) and "selection.tolerence: unknown key" in str(err.value)
+
+
+def test_task_steps_override_the_studys_budgets():
+    from medtune.config import task_steps
+
+    raw = {"name": "x", "model": "m",
+           "tasks": [{"task": "uti", "data": {"synthetic": {"n": 3}}},
+                     {"task": "triage", "data": {"synthetic": {"n": 3}}, "steps": {"sft": 7}}],
+           "sft": {"learning_rates": [1e-4], "steps": 5}, "dpo": {"learning_rates": [1e-5], "steps": 2}}
+    study = parse_study(raw, "s")
+    assert [task_steps(study, t, m) for t in ("uti", "triage") for m in ("sft", "dpo")] == [5, 2, 7, 2]
+    raw["tasks"][1]["steps"] = {"sft": 0, "ppo": 3}
+    with pytest.raises(UserError) as err:
+        parse_study(raw, "s")
+    assert "tasks.1.steps.sft" in str(err.value) and "tasks.1.steps.ppo: unknown key" in str(err.value)

@@ -44,10 +44,19 @@ class Sizes(Strict):
     test: int = Field(gt=0)
 
 
+class TaskSteps(Strict):
+    """A task's own step budgets, where they differ from ``sft.steps`` / ``dpo.steps``: tasks
+    differ in how long they take to learn (the paper's curves plateaued at different steps)."""
+
+    sft: int | None = Field(None, gt=0)
+    dpo: int | None = Field(None, gt=0)
+
+
 class TaskEntry(Strict):
     task: str
     data: DataSource
     sizes: Sizes | None = None  # None: the data file's own `split` fields are used
+    steps: TaskSteps | None = None  # None: the study's sft.steps and dpo.steps
     # How DPO's rejected answers are made where the data has none (tasks/rejected.py);
     # None: the task's default (wrong_label for classification, wrong_option otherwise).
     rejected: Literal["wrong_label", "wrong_option", "weaker_model", "on_policy"] | None = None
@@ -98,6 +107,13 @@ class Dpo(Strict):
     betas: list[float] = Field([0.1], min_length=1)
     steps: int = Field(gt=0)
     eval_every: int = Field(10, gt=0)
+
+
+def task_steps(study: Study, task: str, method: str) -> int:
+    """The step budget of ``method`` ("sft" or "dpo") for one task of the study."""
+    entry = next(e for e in study.tasks if e.task == task)
+    own = None if entry.steps is None else getattr(entry.steps, method)
+    return own if own is not None else (study.sft if method == "sft" else study.dpo).steps
 
 
 class Selection(Strict):

@@ -197,3 +197,16 @@ def test_dpo_sweep_computes_the_reference_once(tiny_model_dir, tmp_path, monkeyp
     keys = [r["run_key"] for r in store.conn.execute("SELECT run_key FROM compute WHERE stage = 'dpo'")]
     assert sum("/dpo/reference/" in k for k in keys) == 1 and len(keys) == 3
     store.close()
+
+
+def test_a_task_may_have_its_own_step_budgets(tiny_model_dir, tmp_path):
+    """triage trains 3 SFT and 1 DPO steps where the study says 2 and 2; uti keeps the study's."""
+    study = _study(tiny_model_dir)
+    raw = study.model_dump()
+    raw["tasks"][1]["steps"] = {"sft": 3, "dpo": 1}
+    run_study(parse_study(raw, "test"), tmp_path / "s")
+    store = Store(tmp_path / "s" / "study.db")
+    steps = {r["key"]: json.loads(r["config"])["steps"] for r in store.runs()}
+    store.close()
+    assert steps == {"uti/sft/lr=0.001": 2, "uti/dpo/lr=0.001/beta=0.1": 2,
+                     "triage/sft/lr=0.001": 3, "triage/dpo/lr=0.001/beta=0.1": 1}

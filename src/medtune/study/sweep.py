@@ -78,18 +78,20 @@ def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
 
 def _candidate(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None,
                order: int) -> Candidate:
+    from medtune.config import task_steps
+
     rule = plateau_rule(ctx)
-    budget = ctx.study.sft if method == "sft" else ctx.study.dpo
+    budget = task_steps(ctx.study, td.task.name, method)
     key = run_key(td.task.name, method, lr, beta)
 
     def probe_keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
         return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
 
-    probe = train_run(ctx, td, method, start, lr, beta, budget.steps, key, "probe", probe_keep)
+    probe = train_run(ctx, td, method, start, lr, beta, budget, key, "probe", probe_keep)
     curve = eval_curve(ctx, probe)
     plateau = find_plateau(curve, rule)
     model_run, loss = probe["id"], dict(curve)[plateau.step]
-    if ctx.study.selection.retrain_at_plateau and plateau.step < budget.steps:
+    if ctx.study.selection.retrain_at_plateau and plateau.step < budget:
         retrain = train_run(ctx, td, method, start, lr, beta, plateau.step, f"{key}/retrain", "retrain",
                             lambda curve, final: {curve[-1][0]})
         model_run, loss = retrain["id"], eval_curve(ctx, retrain)[-1][1]
