@@ -13,6 +13,9 @@ class UserError(Exception):
         self.message = message
         self.problems = problems or []
 
+    def __reduce__(self):  # travels between processes whole (train/distributed.py)
+        return (type(self), (self.message, self.problems))
+
     def __str__(self) -> str:
         if not self.problems:
             return self.message

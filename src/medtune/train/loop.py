@@ -10,6 +10,14 @@ Batch arithmetic: ``batch_size`` examples (SFT) or pairs (DPO) per optimizer ste
 denominator (scored tokens for SFT, pairs for DPO), so the summed gradient is exactly that of
 the whole batch at once, whatever the split.
 
+Several processes (``torch.distributed.run`` / ``accelerate launch``; gloo on CPU, NCCL on GPU):
+every rank draws the same seeded batch stream and takes a contiguous share of each step's
+examples; the model is wrapped in DDP (or FSDP, GPU only) through a ``PackedScorer``. The loss
+keeps the *global* denominator, which every rank knows because it sees the whole step's
+indices, and is multiplied by the world size because DDP averages the ranks' gradients: the
+reduced gradient is exactly the single-process one, up to float summation order. Eval losses
+and the reference pass are computed on shards and gathered; checkpoints are written by rank 0.
+
 Checkpoints (``Checkpointing``, see checkpoint.py) are taken at every eval step and at the
 end. A run resumed from one replays the seeded batch stream to its step and restores weights,
 optimizer, scheduler and RNG states, so its losses are exactly those of a run that was never
@@ -19,6 +27,7 @@ taken (or read from the cache) before the checkpoint's weights are loaded.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -29,8 +38,10 @@ from typing import Any, Literal
 
 import torch
 
+from medtune.train import distributed
 from medtune.train.attention import use_flex_attention
-from medtune.train.packing import Group, completion_logprobs, pack, plan_rows, sequence_logprobs
+from medtune.train.packing import (Group, PackedScorer, pack, plan_rows, sequence_logprobs,
+                                   sharded_logprobs)
 from medtune.train.refcache import Reference, compute_logprobs
 
 
@@ -61,6 +72,8 @@ class TrainSettings:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     pack_tokens: int = 1024  # tokens per packed row
+    strategy: Literal["ddp", "fsdp"] = "ddp"  # across processes; FSDP only on GPU
+    mixed_precision: Literal["no", "bf16"] = "no"  # bf16 only on GPU
 
 
 @dataclass
@@ -204,8 +217,9 @@ def train(
     (a checkpoint of a run with the same settings and data) when given.
     ``reference`` (DPO): the reference log-probs of the pairs, e.g. from a ``ReferenceCache``;
     without it they are computed here, from ``model`` before any step (also when resuming:
-    the starting weights are the reference, so a checkpoint need not hold it)."""
-    from accelerate import Accelerator
+    the starting weights are the reference, so a checkpoint need not hold it).
+    Under several processes every rank calls ``train`` with the same arguments and gets the
+    same result (losses and curve summed or gathered over ranks, the same merged weights)."""
     from transformers import get_scheduler
 
     _quiet_deprecation()
@@ -215,7 +229,10 @@ def train(
     assert all(len(g.completions) == want for g in train_groups + eval_groups)
     if not train_groups:
         raise ValueError("no training examples")
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    accelerator = _accelerator(settings)
+    if settings.batch_size % accelerator.num_processes:
+        raise ValueError(f"batch_size {settings.batch_size} does not split evenly over "
+                         f"{accelerator.num_processes} processes; use a multiple of the process count")
     torch.manual_seed(settings.seed)
     if settings.method == "dpo":
         reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference)
@@ -223,7 +240,16 @@ def train(
     if settings.lora is not None:
         model = _apply_lora(model, settings.lora, settings.seed)
 
-    params = [p for p in model.parameters() if p.requires_grad]
+    resume = None if checkpoints is None else checkpoints.resume
+    if resume is not None:  # after the reference: a fresh adapter / untouched weights *are* it
+        from medtune.train import checkpoint as ckpt
+
+        if settings.strategy == "fsdp":
+            raise ValueError("resuming an FSDP run is not supported; start the run again")
+        ckpt.set_weights(model, ckpt.load_weights(resume))
+        trainer_state = ckpt.load_trainer(resume)
+    scorer = accelerator.prepare(PackedScorer(model))  # FSDP: before the optimizer sees params
+    params = [p for p in scorer.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = get_scheduler(
         settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
@@ -231,21 +257,16 @@ def train(
         num_warmup_steps=settings.warmup_steps,
         num_training_steps=settings.steps,
     )
-    resume = None if checkpoints is None else checkpoints.resume
-    if resume is not None:  # after the reference: a fresh adapter / untouched weights *are* it
-        from medtune.train import checkpoint as ckpt
-
-        ckpt.set_weights(model, ckpt.load_weights(resume))
-        trainer_state = ckpt.load_trainer(resume)
+    if resume is not None:
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
-    model, optimizer = accelerator.prepare(model, optimizer)
-    model.train()
+    optimizer = accelerator.prepare(optimizer)
+    scorer.train()
 
     def eval_loss() -> float:
         if not eval_groups:
             return float("nan")
-        lp = sequence_logprobs(model, eval_groups, settings.pack_tokens)
+        lp = _logprobs(accelerator, scorer, eval_groups, settings)
         if settings.method == "sft":
             n_tokens = sum(len(g.completions[0]) for g in eval_groups)
             return float(-lp.sum() / n_tokens)
@@ -274,7 +295,7 @@ def train(
             curve = [CurvePoint(0, eval_loss())]
     for step in range(done + 1, settings.steps + 1):
         indices = next(stream)
-        loss_value, tokens_step = _step(model, accelerator, train_groups, indices, settings, reference)
+        loss_value, tokens_step = _step(scorer, accelerator, train_groups, indices, settings, reference)
         tokens += tokens_step
         accelerator.clip_grad_norm_(params, settings.max_grad_norm)
         optimizer.step()
@@ -287,12 +308,12 @@ def train(
             curve.append(CurvePoint(step, eval_loss()))
             if checkpoints is not None:
                 seconds = seconds_before + time.perf_counter() - start
-                _save(checkpoints, accelerator.unwrap_model(model), optimizer, scheduler,
+                _save(checkpoints, accelerator, scorer, optimizer, scheduler,
                       {"step": step, "train_losses": losses, "curve": [(p.step, p.eval_loss) for p in curve],
                        "tokens": tokens, "seconds": seconds})
     seconds = seconds_before + time.perf_counter() - start
 
-    model = accelerator.unwrap_model(model)
+    model = _trained_model(accelerator, scorer, settings)
     if settings.lora is not None:
         model = model.merge_and_unload()
     if attn_before is not None:  # evaluation and generation run as before training
@@ -301,41 +322,96 @@ def train(
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
 
 
-def _save(checkpoints: Checkpointing, model, optimizer, scheduler, state: dict[str, Any]) -> None:
+def _accelerator(settings: TrainSettings) -> Any:
+    """DDP (accelerate's default) across processes, FSDP when asked; bf16 autocast when asked.
+    Both of the latter need CUDA: on a CPU they would be slow, untested paths."""
+    from accelerate import Accelerator
+
+    cuda = torch.cuda.is_available()
+    if not cuda and (settings.strategy == "fsdp" or settings.mixed_precision == "bf16"):
+        raise ValueError("FSDP and bf16 mixed precision need a GPU; use strategy ddp and no mixed "
+                         "precision on a CPU")
+    kwargs: dict[str, Any] = {}
+    if settings.strategy == "fsdp":
+        from medtune.train.fsdp import plugin
+
+        kwargs["fsdp_plugin"] = plugin()
+    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision, **kwargs)
+
+
+def _logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings) -> torch.Tensor:
+    """Summed completion log-probs of ``groups`` under the model being trained, on every rank.
+    DDP: each rank scores a shard (the unwrapped model: no gradient, no DDP hook needed).
+    FSDP: every forward needs every rank, so all ranks score all groups through the wrapper."""
+    if settings.strategy == "fsdp":
+        return sequence_logprobs(scorer, groups, settings.pack_tokens, device=accelerator.device)
+    return sharded_logprobs(accelerator.unwrap_model(scorer).lm, groups, settings.pack_tokens)
+
+
+def _trained_model(accelerator, scorer, settings: TrainSettings) -> Any:
+    if settings.strategy == "fsdp":
+        from medtune.train.fsdp import unsharded
+
+        return unsharded(accelerator, scorer)
+    return accelerator.unwrap_model(scorer).lm
+
+
+def _save(checkpoints: Checkpointing, accelerator, scorer, optimizer, scheduler, state: dict[str, Any]) -> None:
+    """Rank 0 writes the checkpoint; every rank then gets its path and calls ``on_saved``."""
     from medtune.train import checkpoint as ckpt
 
+    if accelerator.distributed_type.name == "FSDP":
+        from medtune.train.fsdp import trainable_weights
+
+        weights = trainable_weights(accelerator, scorer)  # a collective: every rank gathers
+    else:
+        weights = ckpt.trainable_weights(accelerator.unwrap_model(scorer).lm)
     trainer = {
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "rng": ckpt.rng_state(),
     }
-    path = ckpt.save(checkpoints.directory, state["step"], ckpt.trainable_weights(model), trainer, state)
+    path = distributed.run_on_main(
+        lambda: ckpt.save(checkpoints.directory, state["step"], weights, trainer, state))
     if checkpoints.on_saved is not None:
         checkpoints.on_saved(path, state["step"], [CurvePoint(s, v) for s, v in state["curve"]])
 
 
 def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, int]:
-    """Forward and backward over one optimizer step's examples; returns (loss, tokens)."""
+    """Forward and backward over this rank's share of one optimizer step's examples; returns
+    (loss, tokens) of the whole step, summed over ranks. ``model``: a (wrapped) PackedScorer,
+    or a causal LM (wrapped here)."""
     from medtune.train.losses import dpo_loss
 
+    scorer = model if isinstance(accelerator.unwrap_model(model), PackedScorer) else PackedScorer(model)
     if settings.method == "sft":
         denominator = sum(len(groups[i].completions[0]) for i in indices)
     else:
         denominator = len(indices)
+    # DDP and FSDP average the ranks' gradients; the world size undoes that average.
+    scale = accelerator.num_processes / denominator
+    start, stop = distributed.bounds(len(indices), accelerator.num_processes, accelerator.process_index)
+    micros = _micro_batches(indices[start:stop], settings.grad_accum)
     total, tokens = 0.0, 0
-    for micro in _micro_batches(indices, settings.grad_accum):
+    for k, micro in enumerate(micros):
         chunk = [groups[i] for i in micro]
         batch = pack(chunk, plan_rows(chunk, settings.pack_tokens)).to(accelerator.device)
-        token_lp, seq_lp = completion_logprobs(model, batch)
-        if settings.method == "sft":
-            loss = -token_lp.sum() / denominator
-        else:
-            pairs = seq_lp.view(-1, 2)
-            r = ref.train[micro].to(pairs.device)
-            # dpo_loss averages over its pairs; rescale to the global pair count.
-            mean_loss, _ = dpo_loss(pairs[:, 0], pairs[:, 1], r[:, 0], r[:, 1], settings.beta)
-            loss = mean_loss * len(micro) / denominator
-        accelerator.backward(loss)
-        total += float(loss.detach())
+        # Gradients are reduced across ranks once, on the step's last micro-batch.
+        sync = contextlib.nullcontext() if k == len(micros) - 1 else accelerator.no_sync(scorer)
+        with sync:
+            token_lp, seq_lp = scorer(batch)
+            if settings.method == "sft":
+                loss = -token_lp.sum()
+            else:
+                pairs = seq_lp.view(-1, 2)
+                r = ref.train[micro].to(pairs.device)
+                # dpo_loss averages over its pairs; back to their sum.
+                mean_loss, _ = dpo_loss(pairs[:, 0], pairs[:, 1], r[:, 0], r[:, 1], settings.beta)
+                loss = mean_loss * len(micro)
+            accelerator.backward(loss * scale)
+        total += float(loss.detach()) / denominator
         tokens += batch.n_tokens
+    if accelerator.num_processes > 1:
+        parts = distributed.gather((total, tokens))
+        total, tokens = sum(p[0] for p in parts), sum(p[1] for p in parts)
     return total, tokens

@@ -165,17 +165,44 @@ def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, t
     return token_lp, seq_lp
 
 
+class PackedScorer(torch.nn.Module):
+    """``completion_logprobs`` as a module's ``forward``: what DDP or FSDP wrap, so every
+    forward goes through the wrapper (DDP readies its gradient reduction there, FSDP gathers
+    its shards) while the layout stays packing's."""
+
+    def __init__(self, lm: Any) -> None:
+        super().__init__()
+        self.lm = lm
+        # FSDP wraps each decoder layer as a unit: the layer classes the model names.
+        self._no_split_modules = getattr(lm, "_no_split_modules", None)
+
+    def forward(self, batch: PackedBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        return completion_logprobs(self.lm, batch)
+
+
 @torch.no_grad()
-def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
-    """Summed completion log-probs for every completion of every group (nats), in order."""
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device: Any = None) -> torch.Tensor:
+    """Summed completion log-probs for every completion of every group (nats), in order.
+    ``model``: a causal LM, or a (wrapped) ``PackedScorer`` on ``device``."""
     was_training = model.training
     model.eval()
+    score = model if device is not None else lambda b: completion_logprobs(model, b)
+    device = model.device if device is None else device
     out = []
     for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
-        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(model.device)
-        out.append(completion_logprobs(model, batch)[1].cpu())
+        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(device)
+        out.append(score(batch)[1].cpu())
     model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0)
+
+
+def sharded_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch.Tensor:
+    """``sequence_logprobs`` with the groups split across processes and gathered (every rank
+    calls it and gets all of them; train/distributed.py). Each rank packs only its shard, so
+    values match one process's to float rounding, not bit for bit."""
+    from medtune.train.distributed import shard_tensor
+
+    return shard_tensor(lambda part: sequence_logprobs(model, list(part), pack_tokens), groups)
 
 
 def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:

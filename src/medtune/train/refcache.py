@@ -31,6 +31,7 @@ from typing import Any
 
 import torch
 
+from medtune.train import distributed
 from medtune.train.packing import Group, sequence_logprobs
 
 FORMAT = 1  # bump when the meaning of a stored value changes
@@ -65,11 +66,13 @@ def _on(model: Any, device: torch.device) -> Iterator[None]:
 
 
 def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int) -> torch.Tensor:
-    """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere)."""
+    """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere).
+    Under several processes, every rank computes a shard of them and gets all."""
     out = torch.full((len(groups), 2), float("nan"))
     if indices:
         with _on(model, compute_device(model)):
-            lp = sequence_logprobs(model, [groups[i] for i in indices], pack_tokens)
+            lp = distributed.shard_tensor(lambda part: sequence_logprobs(model, list(part), pack_tokens),
+                                          [groups[i] for i in indices])
         out[indices] = lp.view(-1, 2).float()
     return out
 
@@ -130,21 +133,28 @@ class ReferenceCache:
 
     def logprobs(self, groups: list[Group], indices: list[int] | None = None) -> torch.Tensor:
         """[len(groups), 2] log-probs, computed for ``indices`` (default: all) if not stored."""
-        from safetensors.torch import load_file
-
         indices = list(range(len(groups))) if indices is None else sorted(set(indices))
         path = self.path(groups)
-        values = torch.full((len(groups), 2), float("nan"))
-        if path.exists():
-            stored = load_file(path)["logprobs"]
-            if stored.shape == values.shape:
-                values = stored
+        # Under several processes rank 0 reads the file and alone writes it; every rank computes
+        # a shard of the missing pairs (compute_logprobs), so all agree on what is missing.
+        values = distributed.run_on_main(lambda: self._read(path, len(groups)))
         missing = [i for i in indices if torch.isnan(values[i]).any()]
         if missing:
             fresh = compute_logprobs(self.model, groups, missing, self.pack_tokens)
             values[missing] = fresh[missing]
             self.pairs_computed += len(missing)
-            self._write(path, values)
+            distributed.run_on_main(lambda: self._write(path, values))
+        return values
+
+    @staticmethod
+    def _read(path: Path, n: int) -> torch.Tensor:
+        from safetensors.torch import load_file
+
+        values = torch.full((n, 2), float("nan"))
+        if path.exists():
+            stored = load_file(path)["logprobs"]
+            if stored.shape == values.shape:
+                values = stored
         return values
 
     def reference(self, train_groups: list[Group], eval_groups: list[Group], train_indices: list[int]) -> Reference:
