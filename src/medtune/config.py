@@ -91,6 +91,8 @@ class Training(Strict):
     max_length: int = Field(512, gt=8)
     pack_tokens: int = Field(1024, gt=8)
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    mixed_precision: Literal["no", "bf16"] = Field(
+        "no", description="bf16 autocast around float32 weights while training (GPU only)")
     schedule: Literal["constant", "linear", "cosine"] = "constant"
     warmup_steps: int = Field(0, ge=0)
 
@@ -147,6 +149,20 @@ class Statistics(Strict):
     bootstrap: int = Field(1000, ge=100)
 
 
+class Compute(Strict):
+    """How many processes train, and how (docs/scaling.md). None of it changes a result
+    beyond float rounding, so it may change between runs of one study directory."""
+
+    processes: int = Field(1, ge=1, description="processes on this node, one per GPU (or CPU "
+                           "processes with gloo); more than 1 relaunches the study under torch.distributed.run")
+    strategy: Literal["ddp", "fsdp"] = Field(
+        "ddp", description="ddp: a full replica per process; fsdp: weights sharded across GPUs "
+        "(full fine-tuning of large models; GPU only)")
+    fan_out: bool = Field(
+        True, description="with several GPUs and a sweep of several configs, train the configs side by "
+        "side, one per GPU, instead of each on all GPUs (study/fanout.py)")
+
+
 class Study(Strict):
     name: str
     seed: int = 0
@@ -159,6 +175,7 @@ class Study(Strict):
     evaluation: Evaluation = Field(default_factory=Evaluation)
     statistics: Statistics = Field(default_factory=Statistics)
     judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")
+    compute: Compute = Field(default_factory=Compute)
 
     @model_validator(mode="after")
     def known_tasks(self) -> Study:
@@ -168,6 +185,10 @@ class Study(Strict):
         bad = [t.task for t in self.tasks if t.task not in known]
         if bad:
             raise ValueError(f"unknown task(s) {bad}; known tasks: {', '.join(known)}")
+        if self.training.batch_size % self.compute.processes:
+            raise ValueError(f"training.batch_size {self.training.batch_size} does not split evenly over "
+                             f"compute.processes {self.compute.processes}: every process takes an equal share of "
+                             "each step's examples; make batch_size a multiple of the process count")
         names = [t.task for t in self.tasks]
         if len(set(names)) != len(names):
             raise ValueError("a task is listed twice")

@@ -24,12 +24,27 @@ def run(
     study_file: Path = typer.Argument(..., help="The study YAML."),
     out: Path = typer.Option(..., "--out", help="Study directory (created)."),
     set_: list[str] = typer.Option([], "--set", help="Override a key, e.g. --set sft.steps=20"),
+    processes: int | None = typer.Option(None, "--processes", min=1,
+                                         help="Processes on this node (one per GPU); sets compute.processes."),
 ) -> None:
     """Run the whole study and write the report into OUT/report/."""
+    import os
+
     from medtune.cli.progress import run_with_progress
     from medtune.config import load_study
 
+    if processes is not None:
+        set_ = [*set_, f"compute.processes={processes}"]
     study = load_study(study_file, set_)
+    if "WORLD_SIZE" not in os.environ and study.compute.processes > 1:
+        from medtune.study.launch import relaunch
+
+        raise typer.Exit(relaunch(study.compute.processes, study_file, out, set_))
+    if int(os.environ.get("RANK", "0")) != 0:  # one progress display and summary: rank 0's
+        from medtune.study.runner import run_study
+
+        run_study(study, out, study_file)
+        return
     run_with_progress(study, out, study_file)
 
 

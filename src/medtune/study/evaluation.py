@@ -1,5 +1,8 @@
 """Predict on a split, store per-example predictions, score them: the evaluation stage.
 
+Under several processes each rank predicts a shard of the examples and rank 0 stores them all
+(study/shared.py).
+
 Stored predictions are the result: an evaluation whose predictions are already in study.db
 (one transaction writes them all) is not run again, and the metric is always computed from
 the stored rows, so a resumed study scores exactly as one that never stopped.
@@ -13,6 +16,7 @@ from typing import Any
 
 from medtune.evaluate.scoring import prediction_rows, primary_metric
 from medtune.study.context import Context, Lazy
+from medtune.train import distributed
 
 
 def stage_name(task: str, variant: str, split: str) -> str:
@@ -43,8 +47,10 @@ def _predict(ctx: Context, td: Any, model: Any, variant: str, split: str) -> Non
 
     study, examples = ctx.study, td.splits[split]
     start = time.perf_counter()
-    preds = predict(model, ctx.tokenizer, td.task, examples, study.evaluation.mode, study.training.max_length,
-                    study.training.pack_tokens, study.evaluation.max_new_tokens)
+    # Each process predicts a contiguous shard; gathered, they are in example order.
+    preds = distributed.shard_map(
+        lambda part: predict(model, ctx.tokenizer, td.task, part, study.evaluation.mode, study.training.max_length,
+                             study.training.pack_tokens, study.evaluation.max_new_tokens), examples)
     ctx.store.add_compute(td.task.name, "eval", f"{variant}/{split}", time.perf_counter() - start)
     if split == "test":  # judges and the grading app show graders the prompt
         ctx.store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})

@@ -7,7 +7,9 @@ between runs (``MAY_CHANGE``) is what is computed from stored results without re
 model:
 - ``name``: the report's title;
 - ``statistics``: tests, intervals and corrections are recomputed from stored predictions;
-- ``judges``: judge verdicts are cached by their input, a changed jury judges again.
+- ``judges``: judge verdicts are cached by their input, a changed jury judges again;
+- ``compute``: the process count and the parallel strategy change results by float rounding
+  only (a run checkpointed under 1 process may continue under 4).
 Everything else (model, data, seed, training, sweep grids and budgets, selection rule,
 evaluation) is refused, naming every key that changed.
 """
@@ -22,7 +24,7 @@ from medtune.config import Study
 from medtune.errors import UserError
 from medtune.study.store import Store
 
-MAY_CHANGE = ("name", "statistics", "judges")
+MAY_CHANGE = ("name", "statistics", "judges", "compute")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from medtune.errors import UserError
 from medtune.study.context import Context, Lazy
+from medtune.train import distributed
 
 
 def with_generated_rejected(ctx: Context, td: Any, base: Lazy, sft: Lazy) -> Any:
@@ -56,8 +57,9 @@ def _generate(ctx: Context, td: Any, base: Lazy, sft: Lazy, todo: list[Any], spl
         model, tokenizer = (base if strategy == "weaker_model" else sft).get(), ctx.tokenizer
     ctx.progress.stage(f"{td.task.name}: {strategy} rejected answers on {split}", 1)
     start = time.perf_counter()
-    preds = predict_by_generation(model, tokenizer, td.task, todo,
-                                  study.evaluation.max_new_tokens or td.task.max_new_tokens)
+    preds = distributed.shard_map(  # each process generates a shard; gathered in order
+        lambda part: predict_by_generation(model, tokenizer, td.task, part,
+                                           study.evaluation.max_new_tokens or td.task.max_new_tokens), todo)
     ctx.store.add_compute(td.task.name, "dpo", f"rejected/{strategy}/{split}", time.perf_counter() - start)
     ctx.progress.advance(1)
     return {p.example_id: p.text for p in preds}

@@ -101,33 +101,48 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
 
-    progress = progress or Progress()
+    from medtune.study.shared import SharedStore
+    from medtune.train import distributed
+
+    distributed.init_from_env()  # under a launcher: every rank runs this study (docs/scaling.md)
+    main = distributed.is_main()
+    progress = progress if progress is not None and main else Progress()
+    if study.training.batch_size % distributed.world_size():
+        raise UserError(f"training.batch_size {study.training.batch_size} does not split evenly over "
+                        f"{distributed.world_size()} processes; make it a multiple of the process count")
     if study.judges is not None:  # a missing key or judge model fails now, not after training
         from medtune.judges.stage import check_ready
 
-        check_ready(study.judges)
+        distributed.run_on_main(lambda: check_ready(study.judges))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
     hashes = {k: v.data_hash for k, v in data.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
-    lock = _lock(out_dir)
-    store = Store(out_dir / "study.db")
+    # Rank 0 alone locks the directory and opens study.db; the others see it through SharedStore.
+    held: dict[str, Any] = {}
+    distributed.run_on_main(lambda: held.update(lock=_lock(out_dir), store=Store(out_dir / "study.db")))
+    store = SharedStore(held.get("store"))
     try:
         check_study_dir(store, study, hashes, out_dir)
-        _write_atomic(out_dir / "study.yaml", dump_study(study))
-        loaded = load_model(study.model, study.training.dtype)
+        if main:
+            _write_atomic(out_dir / "study.yaml", dump_study(study))
+        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
             _run_task(ctx, data[entry.task], base)
-        results = build_results(store, study, hashes)
-        report = write_report(results, out_dir / "report")
+
+        def report() -> tuple[dict[str, Any], Path]:
+            results = build_results(store.local, study, hashes)
+            return results, write_report(results, out_dir / "report")
+
+        results, report_path = distributed.run_on_main(report)
     finally:
         store.close()
-        if lock is not None:
-            lock.close()
-    return StudyOutcome(out_dir, report, results)
+        if held.get("lock") is not None:
+            held["lock"].close()
+    return StudyOutcome(out_dir, report_path, results)
 
 
 def _lock(out_dir: Path):
@@ -167,7 +182,9 @@ def _run_task(ctx, td: TaskData, base) -> None:
     if ctx.study.dpo.enabled:
         dpo = run_sweep(ctx, with_generated_rejected(ctx, td, base, sft), "dpo", sft)
         evaluate(ctx, td, dpo, "dpo", "test")
-    _judge(ctx.study, td.task.name, ctx.store, ctx.progress)
+    from medtune.train.distributed import run_on_main
+
+    run_on_main(lambda: _judge(ctx.study, td.task.name, ctx.store.local, ctx.progress))
 
 
 def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:

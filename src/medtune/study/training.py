@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.study.context import Context, Lazy
+from medtune.train import distributed
 
 # (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
 Keep = Callable[[list[tuple[int, float]], bool], set[int]]
@@ -63,6 +64,8 @@ def train_settings(ctx: Context, method: str, lr: float, beta: float | None, ste
         warmup_steps=t.warmup_steps,
         schedule=t.schedule,
         pack_tokens=t.pack_tokens,
+        strategy=ctx.study.compute.strategy,
+        mixed_precision=t.mixed_precision,
     )
 
 
@@ -157,7 +160,7 @@ def _resume_point(ctx: Context, run_id: int, directory: Path) -> tuple[Path, int
 
     rows = ctx.store.checkpoints(run_id)
     recorded = {ctx.out_dir / r["path"] for r in rows}
-    if directory.exists():
+    if directory.exists() and distributed.is_main():  # rank 0 alone writes the study directory
         for entry in directory.iterdir():
             if entry not in recorded and entry.name.startswith((".step-", "step-")):
                 ckpt.remove(entry)
@@ -183,10 +186,12 @@ def prune(ctx: Context, run_id: int, keep: set[int], final: bool) -> None:
             continue
         if step not in keep:
             ctx.store.forget_checkpoint(run_id, step)
-            ckpt.remove(path)
+            if distributed.is_main():
+                ckpt.remove(path)
         elif r["resumable"]:
             ctx.store.set_not_resumable(run_id, step)
-            ckpt.drop_trainer(path)
+            if distributed.is_main():
+                ckpt.drop_trainer(path)
 
 
 def load_checkpoint(ctx: Context, start: Lazy, run_id: int, step: int) -> Any:

@@ -120,3 +120,25 @@ def run_on_main(fn: Callable[[], R]) -> R:
     if not ok:
         raise value
     return value
+
+
+def main_first(fn: Callable[[], R]) -> R:
+    """``fn()`` on every rank, rank 0's first (it may fill a cache, e.g. a converted model,
+    that the others then read); rank 0's exception is raised on every rank."""
+    if not active():
+        return fn()
+    box: dict[str, R] = {}
+    run_on_main(lambda: box.__setitem__("value", fn()))
+    return box["value"] if is_main() else fn()
+
+
+def init_from_env() -> None:
+    """Join the process group a launcher (torch.distributed.run, accelerate launch) describes
+    in the environment: gloo on CPU, NCCL on GPU (accelerate's choice). Nothing otherwise."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        import torch
+        from accelerate import PartialState
+
+        PartialState(cpu=not torch.cuda.is_available())
