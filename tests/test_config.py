@@ -67,6 +67,19 @@ def test_overrides_and_dump_roundtrip():
         load_study(EXAMPLES / "quick.yaml", ["nonsense"])
 
 
+def test_overrides_index_lists_and_compute_defaults():
+    study = load_study(EXAMPLES / "quick.yaml", ["tasks.1.sizes.test=16", "compute.processes=2"])
+    assert study.tasks[1].sizes.test == 16 and study.tasks[0].sizes.test == 64
+    assert study.compute.processes == 2 and study.compute.strategy == "ddp"
+    assert load_study(EXAMPLES / "quick.yaml").compute.processes == 1
+    with pytest.raises(UserError, match="not an index of that list"):
+        load_study(EXAMPLES / "quick.yaml", ["tasks.5.sizes.test=16"])
+    with pytest.raises(UserError, match="compute.processes"):
+        load_study(EXAMPLES / "quick.yaml", ["compute.processes=3"])  # batch 8 over 3 processes
+    with pytest.raises(UserError, match="compute.strategy"):
+        load_study(EXAMPLES / "quick.yaml", ["compute.strategy=zero3"])
+
+
 def _with_judges(judges):
     return {"name": "x", "model": "m", "tasks": [{"task": "uti", "data": {"synthetic": {"n": 3}}}],
             "sft": {"learning_rates": [1e-4], "steps": 1}, "dpo": {"learning_rates": [1e-5], "steps": 1},

@@ -212,7 +212,8 @@ def _format_errors(err: ValidationError) -> list[str]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """``key.sub=value`` strings (value parsed as YAML) applied onto the raw study dict."""
+    """``key.sub=value`` strings (value parsed as YAML) applied onto the raw study dict; a
+    number picks an item of a list (``tasks.0.sizes.test=16``)."""
     for item in overrides:
         if "=" not in item:
             raise UserError(f"override {item!r} is not KEY=VALUE (e.g. sft.steps=20)")
@@ -220,9 +221,16 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         node = raw
         parts = key.strip().split(".")
         for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
+            if isinstance(node, list):  # tasks.0.sizes.test=16: a list item by its index
+                if not p.isdigit() or int(p) >= len(node):
+                    raise UserError(f"override {item!r}: {p} is not an index of that list (0 to {len(node) - 1})")
+                node = node[int(p)]
+            else:
+                node = node.setdefault(p, {})
+            if not isinstance(node, (dict, list)):
                 raise UserError(f"override {item!r}: {p} is not a section")
+        if not isinstance(node, dict):
+            raise UserError(f"override {item!r}: {parts[-2]} is a list; name an item's key (e.g. tasks.0.sizes)")
         node[parts[-1]] = yaml.safe_load(value)
     return raw
 
