@@ -25,8 +25,9 @@ class Lazy:
     """A model built on first use, then kept: a rerun whose stages are all stored never
     rebuilds the SFT model from its checkpoint."""
 
-    def __init__(self, load: Callable[[], Any]) -> None:
-        self._load, self._value = load, None
+    def __init__(self, load: Callable[[], Any], spec: tuple = ("base",)) -> None:
+        # spec: how another process rebuilds the model: ("base",) or ("checkpoint", run_id, step)
+        self._load, self._value, self.spec = load, None, spec
 
     def get(self) -> Any:
         if self._value is None:

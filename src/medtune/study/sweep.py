@@ -51,43 +51,59 @@ def grid(study: Study, method: str) -> list[tuple[float, float | None]]:
     return [(lr, beta) for lr in study.dpo.learning_rates for beta in study.dpo.betas]
 
 
-def plateau_rule(ctx: Context) -> PlateauRule:
-    return PlateauRule(**ctx.study.selection.model_dump(exclude={"retrain_at_plateau"}))
+def plateau_rule(study: Study) -> PlateauRule:
+    return PlateauRule(**study.selection.model_dump(exclude={"retrain_at_plateau"}))
+
+
+def probe_keep(study: Study) -> Any:
+    """Which checkpoints a probe run keeps (training.py, ``Keep``): those the plateau rule may
+    still pick while it trains, its plateau step once done."""
+    rule = plateau_rule(study)
+
+    def keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
+        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
+
+    return keep
 
 
 def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
     """Train, select and record the sweep of ``method`` from ``start``; the winner's model,
-    loaded from its checkpoint when first needed."""
+    loaded from its checkpoint when first needed. With several GPUs the probes train side by
+    side first, one config per GPU (fanout.py)."""
+    from medtune.study.fanout import fan_out_devices, train_side_by_side
+
     task = td.task.name
     stage = f"{task}/{method}:sweep"
     ctx.store.stage_started(stage, task)
     configs = grid(ctx.study, method)
+    devices = fan_out_devices(ctx.study, len(configs))
+    if devices:
+        ctx.progress.log(f"{task}: {method.upper()} sweep, {len(configs)} configs side by side on {len(devices)} GPUs")
+        train_side_by_side(ctx, td, method, start.spec, configs, devices)
     candidates = []
     for order, (lr, beta) in enumerate(configs):
         c = _candidate(ctx, td, method, start, lr, beta, order)
         if len(configs) > 1:
-            model = Lazy(lambda c=c: load_checkpoint(ctx, start, c.model_run, c.step))
+            model = Lazy(lambda c=c: load_checkpoint(ctx, start, c.model_run, c.step),
+                         spec=("checkpoint", c.model_run, c.step))
             c.dev_metric = evaluate(ctx, td, model, c.key, "dev")
             ctx.store.set_dev_metric(c.run_id, c.dev_metric)
         candidates.append(c)
     winner = choose(candidates)
     ctx.store.select_run(task, method, winner.run_id)
     ctx.store.stage_done(stage)
-    return Lazy(lambda: load_checkpoint(ctx, start, winner.model_run, winner.step))
+    return Lazy(lambda: load_checkpoint(ctx, start, winner.model_run, winner.step),
+                spec=("checkpoint", winner.model_run, winner.step))
 
 
 def _candidate(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None,
                order: int) -> Candidate:
     from medtune.config import task_steps
 
-    rule = plateau_rule(ctx)
+    rule = plateau_rule(ctx.study)
     budget = task_steps(ctx.study, td.task.name, method)
     key = run_key(td.task.name, method, lr, beta)
-
-    def probe_keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
-        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
-
-    probe = train_run(ctx, td, method, start, lr, beta, budget, key, "probe", probe_keep)
+    probe = train_run(ctx, td, method, start, lr, beta, budget, key, "probe", probe_keep(ctx.study))
     curve = eval_curve(ctx, probe)
     plateau = find_plateau(curve, rule)
     model_run, loss = probe["id"], dict(curve)[plateau.step]
