@@ -38,10 +38,9 @@ from typing import Any, Literal
 
 import torch
 
-from medtune.train import distributed
+from medtune.train import distributed, parallel
 from medtune.train.attention import use_flex_attention
-from medtune.train.packing import (Group, PackedScorer, pack, plan_rows, sequence_logprobs,
-                                   sharded_logprobs)
+from medtune.train.packing import Group, PackedScorer, pack, plan_rows, sequence_logprobs
 from medtune.train.refcache import Reference, compute_logprobs
 
 
@@ -229,7 +228,7 @@ def train(
     assert all(len(g.completions) == want for g in train_groups + eval_groups)
     if not train_groups:
         raise ValueError("no training examples")
-    accelerator = _accelerator(settings)
+    accelerator = parallel.accelerator(settings)
     if settings.batch_size % accelerator.num_processes:
         raise ValueError(f"batch_size {settings.batch_size} does not split evenly over "
                          f"{accelerator.num_processes} processes; use a multiple of the process count")
@@ -266,7 +265,7 @@ def train(
     def eval_loss() -> float:
         if not eval_groups:
             return float("nan")
-        lp = _logprobs(accelerator, scorer, eval_groups, settings)
+        lp = parallel.logprobs(accelerator, scorer, eval_groups, settings)
         if settings.method == "sft":
             n_tokens = sum(len(g.completions[0]) for g in eval_groups)
             return float(-lp.sum() / n_tokens)
@@ -313,7 +312,7 @@ def train(
                        "tokens": tokens, "seconds": seconds})
     seconds = seconds_before + time.perf_counter() - start
 
-    model = _trained_model(accelerator, scorer, settings)
+    model = parallel.trained_model(accelerator, scorer, settings)
     if settings.lora is not None:
         model = model.merge_and_unload()
     if attn_before is not None:  # evaluation and generation run as before training
@@ -322,50 +321,11 @@ def train(
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
 
 
-def _accelerator(settings: TrainSettings) -> Any:
-    """DDP (accelerate's default) across processes, FSDP when asked; bf16 autocast when asked.
-    Both of the latter need CUDA: on a CPU they would be slow, untested paths."""
-    from accelerate import Accelerator
-
-    cuda = torch.cuda.is_available()
-    if not cuda and (settings.strategy == "fsdp" or settings.mixed_precision == "bf16"):
-        raise ValueError("FSDP and bf16 mixed precision need a GPU; use strategy ddp and no mixed "
-                         "precision on a CPU")
-    kwargs: dict[str, Any] = {}
-    if settings.strategy == "fsdp":
-        from medtune.train.fsdp import plugin
-
-        kwargs["fsdp_plugin"] = plugin()
-    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision, **kwargs)
-
-
-def _logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings) -> torch.Tensor:
-    """Summed completion log-probs of ``groups`` under the model being trained, on every rank.
-    DDP: each rank scores a shard (the unwrapped model: no gradient, no DDP hook needed).
-    FSDP: every forward needs every rank, so all ranks score all groups through the wrapper."""
-    if settings.strategy == "fsdp":
-        return sequence_logprobs(scorer, groups, settings.pack_tokens, device=accelerator.device)
-    return sharded_logprobs(accelerator.unwrap_model(scorer).lm, groups, settings.pack_tokens)
-
-
-def _trained_model(accelerator, scorer, settings: TrainSettings) -> Any:
-    if settings.strategy == "fsdp":
-        from medtune.train.fsdp import unsharded
-
-        return unsharded(accelerator, scorer)
-    return accelerator.unwrap_model(scorer).lm
-
-
 def _save(checkpoints: Checkpointing, accelerator, scorer, optimizer, scheduler, state: dict[str, Any]) -> None:
     """Rank 0 writes the checkpoint; every rank then gets its path and calls ``on_saved``."""
     from medtune.train import checkpoint as ckpt
 
-    if accelerator.distributed_type.name == "FSDP":
-        from medtune.train.fsdp import trainable_weights
-
-        weights = trainable_weights(accelerator, scorer)  # a collective: every rank gathers
-    else:
-        weights = ckpt.trainable_weights(accelerator.unwrap_model(scorer).lm)
+    weights = parallel.trainable_weights(accelerator, scorer)
     trainer = {
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
