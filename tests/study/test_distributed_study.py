@@ -93,3 +93,14 @@ def test_processes_must_divide_the_batch(tiny_model_dir, tmp_path):
                 "--processes", "3")
     assert proc.returncode == 2
     assert "batch_size 4 does not split evenly over compute.processes 3" in proc.stdout + proc.stderr
+
+
+def test_bad_data_exits_2_before_any_process_starts(tiny_model_dir, tmp_path):
+    study = _study_file(tmp_path, tiny_model_dir)
+    raw = yaml.safe_load(study.read_text())
+    raw["tasks"][0]["data"] = {"path": str(tmp_path / "missing.jsonl")}
+    study.write_text(yaml.safe_dump(raw))
+    proc = _cli("study", "run", str(study), "--out", str(tmp_path / "o"), "--processes", "2")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "missing.jsonl" in proc.stdout + proc.stderr
+    assert "torch.distributed" not in proc.stdout + proc.stderr and not (tmp_path / "o").exists()

@@ -53,7 +53,7 @@ def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_
     from medtune.study import fanout
     from medtune.study.runner import run_study
 
-    study = _study(tiny_model_dir)
+    study = _study(tiny_model_dir, dpo={"learning_rates": [1e-3], "betas": [0.1, 0.5], "steps": 2, "eval_every": 1})
     run_study(study, tmp_path / "sequential")
     spawned = []
     real = fanout.train_side_by_side
@@ -65,7 +65,8 @@ def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_
     monkeypatch.setattr(fanout, "fan_out_devices", lambda study, n: ["cpu", "cpu"])
     monkeypatch.setattr(fanout, "train_side_by_side", side_by_side)
     run_study(study, tmp_path / "fanned")
-    assert spawned == [("sft", ("base",), 3)]
+    assert spawned[0] == ("sft", ("base",), 3) and spawned[1][0] == "dpo" and spawned[1][2] == 2
+    assert spawned[1][1][0] == "checkpoint" and len(spawned) == 2
 
     def stored(out):
         store = Store(out / "study.db")
@@ -73,9 +74,11 @@ def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_
                            store.curve(r["id"], "eval_loss"), store.curve(r["id"], "train_loss"))
                 for r in store.runs()}
         preds = [r["predicted"] for r in store.predictions("uti", "sft", "test")]
+        dpo = [r["predicted"] for r in store.predictions("uti", "dpo", "test")]
         store.close()
-        return runs, preds
+        return runs, preds, dpo
 
     a, b = stored(tmp_path / "sequential"), stored(tmp_path / "fanned")
-    assert len(a[0]) == 3 and all(v[0] == "done" for v in b[0].values())
+    assert len(a[0]) == 5 and all(v[0] == "done" for v in b[0].values())
+    assert a[1] and a[2]  # SFT and DPO predictions on test, equal in both (a == b)
     assert a == b  # one process per run either way: the same arithmetic, bit for bit

@@ -38,7 +38,9 @@ def run(
     study = load_study(study_file, set_)
     if "WORLD_SIZE" not in os.environ and study.compute.processes > 1:
         from medtune.study.launch import relaunch
+        from medtune.study.runner import preflight
 
+        preflight(study, study_file)  # a bad data file exits 2 here, not as a failed rank
         raise typer.Exit(relaunch(study.compute.processes, study_file, out, set_))
     if int(os.environ.get("RANK", "0")) != 0:  # one progress display and summary: rank 0's
         from medtune.study.runner import run_study

@@ -84,6 +84,19 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
     return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
 
 
+def preflight(study: Study, study_file: Path | None) -> None:
+    """What can be checked before any process starts (the data of every task, the judges'
+    readiness): a user error raised here keeps its exit code (2), while under a launcher a
+    failed rank is reported as 1."""
+    base_dir = study_file.parent if study_file else Path.cwd()
+    for entry in study.tasks:
+        prepare_data(entry, study.seed, base_dir)
+    if study.judges is not None:
+        from medtune.judges.stage import check_ready
+
+        check_ready(study.judges)
+
+
 def _device_name() -> str:
     import torch
 

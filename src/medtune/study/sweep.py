@@ -17,7 +17,7 @@ from medtune.config import Study
 from medtune.study.context import Context, Lazy
 from medtune.study.evaluation import evaluate
 from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
-from medtune.study.training import eval_curve, load_checkpoint, run_key, train_run
+from medtune.study.training import eval_curve, load_checkpoint, prefill_reference, run_key, train_run
 
 
 @dataclass
@@ -79,6 +79,8 @@ def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
     devices = fan_out_devices(ctx.study, len(configs))
     if devices:
         ctx.progress.log(f"{task}: {method.upper()} sweep, {len(configs)} configs side by side on {len(devices)} GPUs")
+        if method == "dpo":
+            prefill_reference(ctx, td, start, ctx.study.dpo.steps)
         train_side_by_side(ctx, td, method, start.spec, configs, devices)
     candidates = []
     for order, (lr, beta) in enumerate(configs):

@@ -72,7 +72,6 @@ def train_settings(ctx: Context, method: str, lr: float, beta: float | None, ste
 def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
               key: str, role: str, keep: Keep) -> sqlite3.Row:
     """Train (or resume, or skip when done) one run from ``start``; returns its row."""
-    from medtune.train.batching import dpo_groups, sft_groups
     from medtune.train.loop import Checkpointing, drawn_indices, train
 
     store, task = ctx.store, td.task
@@ -84,9 +83,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
         return row
     settings = train_settings(ctx, method, lr, beta, steps)
     t = ctx.study.training
-    make = sft_groups if method == "sft" else dpo_groups
-    train_groups = make(ctx.tokenizer, task, td.splits["train"], t.max_length)
-    eval_groups = make(ctx.tokenizer, task, td.splits.get("eval", []), t.max_length)
+    train_groups, eval_groups = _groups(ctx, td, method)
     config = {"learning_rate": lr, "beta": beta, "steps": steps, "batch_size": t.batch_size}
     run_id = store.start_run(key, task.name, method, config, ctx.device, role)
     directory = ctx.out_dir / "checkpoints" / key
@@ -102,7 +99,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     if resume is not None:
         ctx.progress.advance(resume[1])
         ctx.progress.log(f"{key}: resuming from step {resume[1]}")
-    strata = [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if task.endpoints else None
+    strata = _strata(td)
     reference = None
     if method == "dpo":  # before the run's clock: the cache's seconds are counted apart, once
         reference = _reference(ctx, task.name, start, train_groups, eval_groups,
@@ -123,6 +120,32 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     store.add_compute(task.name, method, key, result.seconds)
     prune(ctx, run_id, keep(curve, True), final=True)
     return store.run(key)
+
+
+def _groups(ctx: Context, td: Any, method: str) -> tuple[list[Any], list[Any]]:
+    from medtune.train.batching import dpo_groups, sft_groups
+
+    make = sft_groups if method == "sft" else dpo_groups
+    max_length = ctx.study.training.max_length
+    return (make(ctx.tokenizer, td.task, td.splits["train"], max_length),
+            make(ctx.tokenizer, td.task, td.splits.get("eval", []), max_length))
+
+
+def _strata(td: Any) -> list[str] | None:
+    """Each training example's label: batches keep the label proportions (loop._batches)."""
+    return [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
+
+
+def prefill_reference(ctx: Context, td: Any, start: Lazy, steps: int) -> None:
+    """The DPO reference log-probs every probe of a sweep draws (the batch stream depends on
+    the seed, batch size and steps, not on the learning rate or beta), into the cache before
+    the probes train side by side (fanout.py): otherwise each worker would compute them."""
+    from medtune.train.loop import drawn_indices
+
+    train_groups, eval_groups = _groups(ctx, td, "dpo")
+    settings = train_settings(ctx, "dpo", 0.0, None, steps)
+    _reference(ctx, td.task.name, start, train_groups, eval_groups,
+               drawn_indices(len(train_groups), settings, _strata(td)))
 
 
 def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, drawn: list[int]) -> Any:
