@@ -70,6 +70,7 @@ def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
     """Train, select and record the sweep of ``method`` from ``start``; the winner's model,
     loaded from its checkpoint when first needed. With several GPUs the probes train side by
     side first, one config per GPU (fanout.py)."""
+    from medtune.config import task_steps
     from medtune.study.fanout import fan_out_devices, train_side_by_side
 
     task = td.task.name
@@ -80,7 +81,7 @@ def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
     if devices:
         ctx.progress.log(f"{task}: {method.upper()} sweep, {len(configs)} configs side by side on {len(devices)} GPUs")
         if method == "dpo":
-            prefill_reference(ctx, td, start, ctx.study.dpo.steps)
+            prefill_reference(ctx, td, start, task_steps(ctx.study, task, "dpo"))
         train_side_by_side(ctx, td, method, start.spec, configs, devices)
     candidates = []
     for order, (lr, beta) in enumerate(configs):
