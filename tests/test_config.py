@@ -68,8 +68,9 @@ def test_overrides_and_dump_roundtrip():
 
 
 def test_overrides_index_lists_and_compute_defaults():
-    study = load_study(EXAMPLES / "quick.yaml", ["tasks.1.sizes.test=16", "compute.processes=2"])
-    assert study.tasks[1].sizes.test == 16 and study.tasks[0].sizes.test == 64
+    plain = load_study(EXAMPLES / "quick.yaml")
+    study = load_study(EXAMPLES / "quick.yaml", ["tasks.1.sizes.test=17", "compute.processes=2"])
+    assert study.tasks[1].sizes.test == 17 and study.tasks[0].sizes == plain.tasks[0].sizes
     assert study.compute.processes == 2 and study.compute.strategy == "ddp"
     assert load_study(EXAMPLES / "quick.yaml").compute.processes == 1
     with pytest.raises(UserError, match="not an index of that list"):
