@@ -14,13 +14,11 @@ none of its own.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 
 from medtune.data.records import Example
 from medtune.errors import UserError
+from medtune.files import write_lines_atomic
 from medtune.tasks.base import Task
 
 FORMATS = ("openai-sft", "openai-dpo", "trl")
@@ -72,19 +70,6 @@ def export_examples(examples: list[Example], fmt: str, path: str | Path,
             raise UserError(f"{source}: {len(missing)} records have no rejected answer "
                             f"({shown}); {fmt} needs preference pairs. Add rejected, or make "
                             "them with `medtune data synth` / a rejected strategy first.")
-    _write_lines(path, (export_record(ex, fmt, system_prompt) for ex in examples))
+    write_lines_atomic(path, (json.dumps(export_record(ex, fmt, system_prompt), ensure_ascii=False) + "\n"
+                              for ex in examples))
     return len(examples)
-
-
-def _write_lines(path: str | Path, objects: Iterable[dict]) -> None:
-    """JSON Lines written to a temporary file beside ``path``, then renamed over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

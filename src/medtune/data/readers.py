@@ -12,13 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from medtune.data.records import Example
 from medtune.errors import UserError
+from medtune.files import write_lines_atomic
 
 SUPPORTED_SUFFIXES = (".jsonl", ".json", ".csv")
 
@@ -143,20 +142,8 @@ def write_jsonl(path: str | Path, examples: Iterable[Example]) -> None:
     """Write examples as JSON Lines atomically: a temporary file in the same directory is
     renamed over ``path``, so a crash never leaves a half-written data file. Fields that
     are None are left out."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for ex in examples:
-                obj = ex.model_dump(mode="json", exclude_none=True)
-                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_lines_atomic(path, (json.dumps(ex.model_dump(mode="json", exclude_none=True), ensure_ascii=False) + "\n"
+                              for ex in examples))
 
 
 # --- helpers ---------------------------------------------------------------------------

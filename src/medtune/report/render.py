@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from medtune.files import write_atomic
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
@@ -51,7 +50,7 @@ def write_report(results: dict, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        _write_atomic(out_dir / name, text)
+        write_atomic(out_dir / name, text, mode=0o644)  # a report is meant to be shared
     return out_dir / "index.html"
 
 
@@ -453,15 +452,3 @@ def _html(view: dict, svg: str, sweeps: dict[str, str] | None = None) -> str:
     )
     return env.get_template("index.html.j2").render(
         view=view, figure=Markup(svg), sweeps={k: Markup(v) for k, v in (sweeps or {}).items()})
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -15,7 +15,6 @@ memory: each is rebuilt from its checkpoint when a stage needs it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from medtune.config import Study, TaskEntry, dump_study
 from medtune.data.records import Example
 from medtune.errors import UserError
+from medtune.files import write_atomic
 from medtune.study.store import Store
 from medtune.tasks import Task, get_task
 
@@ -139,7 +139,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     try:
         check_study_dir(store, study, hashes, out_dir)
         if main:
-            _write_atomic(out_dir / "study.yaml", dump_study(study))
+            write_atomic(out_dir / "study.yaml", dump_study(study))
         loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
@@ -174,12 +174,6 @@ def _lock(out_dir: Path):
         raise UserError(f"{out_dir}: another medtune process is running this study; let it finish "
                         "(or stop it) before running the study again") from None
     return f
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _run_task(ctx, td: TaskData, base) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 import torch
 
+from medtune.files import atomic_path
 from medtune.train import distributed
 from medtune.train.packing import Group, sequence_logprobs
 
@@ -167,6 +167,5 @@ class ReferenceCache:
         from safetensors.torch import save_file
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        save_file({"logprobs": values.contiguous()}, str(tmp), metadata={"weights": self.weights})
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            save_file({"logprobs": values.contiguous()}, str(tmp), metadata={"weights": self.weights})
