@@ -175,3 +175,13 @@ def test_dns_rebinding_to_a_public_address_is_refused_at_connect_time(servers, m
 ])
 def test_private_network_list(address, internal):
     assert is_internal(ipaddress.ip_address(address)) is internal
+
+
+def test_a_public_proxy_fails_the_study_file():
+    from pydantic import ValidationError
+
+    from medtune.judges.config import JurySettings
+
+    with pytest.raises(ValidationError, match="8.8.8.8"):
+        JurySettings(jury=[judge("http://127.0.0.1:1/v1", proxy="http://8.8.8.8:3128")],
+                     rubrics={"medqa": "equivalence"})
