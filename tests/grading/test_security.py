@@ -176,7 +176,7 @@ def test_only_an_adjudicator_changes_an_agreed_grade(sign_in, graded, study_dir,
     assert final_grades(store)[item_id] is True
     cat = sign_in(create_app(study_dir), graded["cat"])
     page = cat.get(f"/item/{pid}")  # a correction asked for by a grader, by item code
-    assert page.status_code == 200 and "final" in page.text
+    assert page.status_code == 200 and "A correction of this item was asked for" in page.text
     public_id, csrf = form(cat, f"/item/{pid}")
     assert post(cat, public_id, csrf, "incorrect").status_code == 303
     assert final_grades(store)[item_id] is False

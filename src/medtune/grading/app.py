@@ -134,7 +134,8 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
 
     def item_page(store: Store, grader: db.Grader, session_id: str, item: dict) -> HTMLResponse:
         done, total, _ = db.progress(store, grader)
-        return page("item.html.j2", grader=grader, item=item, done=done, total=total,
+        disputed = grader.role == "adjudicator" and item["item_id"] in db.disagreements(store)
+        return page("item.html.j2", grader=grader, item=item, done=done, total=total, disputed=disputed,
                     csrf=csrf_token(session_id))
 
     @app.get("/")
@@ -155,11 +156,14 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
             grader, session_id = signed_in(request, store)
             if grader is None:
                 return refused()
-            item = db.item_for(store, grader, public_id) if grader.role == "adjudicator" else None
+            if grader.role != "adjudicator":
+                return page("message.html.j2", 403, title="Adjudicators only", grader=grader,
+                            text="Only an adjudicator opens an item by its code; to ask for a correction, "
+                                 "give the code to the study's adjudicator.")
+            item = db.item_for(store, grader, public_id)
             if item is None:
-                return page("message.html.j2", 403 if grader.role != "adjudicator" else 404,
-                            title="Not available", grader=grader,
-                            text="Only an adjudicator opens items by code; ask the study's adjudicator.")
+                return page("message.html.j2", 404, title="Not found", grader=grader,
+                            text=f"No item has the code {public_id}; check it with the grader who sent it.")
             return item_page(store, grader, session_id, item)
 
     @app.post("/grade/{public_id}")

@@ -268,12 +268,13 @@ def record_grade(store: Store, grader: Grader, public_id: str, raw_value: str) -
     if item is None:
         raise PermissionError("item not assigned to this grader")
     value = parse_choice(item["rubric"].kind, raw_value)
+    item_id = item["item_id"]
     with store.transaction() as c:  # plain INSERT: the primary key and triggers refuse a change
-        if c.execute("SELECT 1 FROM grades WHERE item_id=? AND grader_id=?", (item["item_id"], grader.id)).fetchone():
+        if c.execute("SELECT 1 FROM grades WHERE item_id=? AND grader_id=?", (item_id, grader.id)).fetchone():
             raise AlreadyGraded(public_id)
-        if grader.role == "adjudicator" and item["item_id"] in _ruled(store):
+        if grader.role == "adjudicator" and item_id in _ruled(store):
             raise AlreadyRuled(public_id)
-        c.execute("INSERT INTO grades VALUES (?, ?, ?, ?)", (item["item_id"], grader.id, json.dumps(value), time.time()))
+        c.execute("INSERT INTO grades VALUES (?, ?, ?, ?)", (item_id, grader.id, json.dumps(value), time.time()))
 
 
 def parse_choice(kind: str, raw: str) -> Verdict:
