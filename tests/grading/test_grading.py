@@ -110,6 +110,7 @@ def test_two_graders_then_adjudicator_then_statistics(sign_in, graded, study_dir
     rows = list(csv.DictReader(open(out)))
     assert {r["final"] for r in rows if r["example_id"] == "q0"} == {"False"}
     assert {r["role"] for r in rows} == {"grader", "adjudicator"}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", r["graded_at"]) for r in rows)
 
 
 def test_likert_form_and_weighted_kappa(sign_in, study_dir, store):

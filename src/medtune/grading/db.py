@@ -24,6 +24,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -335,16 +336,18 @@ def statistics(store: Store) -> dict[tuple[str, str], Agreement]:
 
 
 def export_csv(store: Store, path: Path) -> int:
-    """Every grade, unblinded (variant included), plus the final verdict; returns rows written."""
+    """Every grade, unblinded (variant included), with when it was given (UTC, the audit
+    trail) and the item's final verdict; returns rows written."""
     final = final_grades(store)
     rows = store.conn.execute(
-        "SELECT i.id, i.task, i.rubric, i.example_id, i.variant, g.name, g.role, gr.value "
+        "SELECT i.id, i.task, i.rubric, i.example_id, i.variant, g.name, g.role, gr.value, gr.created "
         "FROM grades gr JOIN grade_items i ON i.id=gr.item_id JOIN graders g ON g.id=gr.grader_id "
-        "ORDER BY i.task, i.example_id, i.variant, g.role DESC, g.name").fetchall()
+        "ORDER BY i.task, i.example_id, i.variant, g.role DESC, gr.created, g.name").fetchall()
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:  # owner-only: patient data
         w = csv.writer(f)
-        w.writerow(["task", "rubric", "example_id", "variant", "grader", "role", "value", "final"])
+        w.writerow(["task", "rubric", "example_id", "variant", "grader", "role", "value", "final", "graded_at"])
         for r in rows:
             fin = final.get(r[0])
-            w.writerow([r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), "" if fin is None else fin])
+            when = datetime.fromtimestamp(r[8], timezone.utc).isoformat(timespec="seconds")
+            w.writerow([r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), "" if fin is None else fin, when])
     return len(rows)

@@ -8,7 +8,8 @@ baseline reusing ``OpenAIBackend``) talks through, which
 
 - never follows a redirect (a 307/308 would re-send the whole prompt to another host);
 - ignores HTTP_PROXY/HTTPS_PROXY/ALL_PROXY from the environment, and uses a proxy only when the
-  study file names one (``proxy:``), whose own address passes the same check;
+  study file names one (``proxy:``), whose own address passes the same check (the proxy then
+  resolves the judge's host: the judge's address is checked at validation only);
 - resolves the host itself at connect time, checks every address, and connects to the address
   it checked, so a DNS answer that changes between the check and the connection (DNS
   rebinding) cannot send the prompt elsewhere. The Host header and TLS SNI still name the
