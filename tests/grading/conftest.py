@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from medtune.study.store import Store
@@ -35,3 +37,33 @@ def store(study_dir):
     s = Store(study_dir / "study.db")
     yield s
     s.close()
+
+
+@pytest.fixture()
+def make_study(tmp_path):
+    """``make_study(name, n)``: a further study directory with ``n`` examples."""
+    def make(name: str, n: int = 4):
+        path = tmp_path / name
+        path.mkdir()
+        build_study(path, n)
+        return path
+    return make
+
+
+def _sign_in(app, token, client=None):
+    """Open the personal link, then press the confirmation page's button (a POST carrying the
+    page's nonce). Returns the signed-in TestClient."""
+    from fastapi.testclient import TestClient
+
+    client = client or TestClient(app)
+    page = client.get(f"/login?token={token}")
+    assert page.status_code == 200, page.text
+    nonce = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    resp = client.post("/login", data={"token": token, "csrf": nonce}, follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/"
+    return client
+
+
+@pytest.fixture()
+def sign_in():
+    return _sign_in

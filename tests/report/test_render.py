@@ -207,3 +207,23 @@ def test_format_p(p, text):
 def test_format_p_rejects_out_of_range():
     with pytest.raises(ValueError, match="p-value"):
         format_p(1.5)
+
+
+def test_report_files_are_owner_only_and_a_shared_report_stays_shared(tmp_path):
+    """Reports quote model outputs (patient text): 0600 in a 0700 folder by default. To share
+    one, chmod it once; a later render keeps the mode of every file it replaces."""
+    import os
+    import stat
+
+    results = make_results_with_recommendations()
+    old = os.umask(0o022)
+    try:
+        write_report(results, tmp_path / "report")
+        assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o700
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "report").iterdir()}
+        assert set(modes.values()) == {0o600}, modes
+        os.chmod(tmp_path / "report" / "index.html", 0o644)
+        write_report(results, tmp_path / "report")
+        assert stat.S_IMODE((tmp_path / "report" / "index.html").stat().st_mode) == 0o644
+    finally:
+        os.umask(old)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import typer
@@ -34,6 +33,9 @@ def items(
     store = _store(study_dir)
     n = create_items(store, task, rubric, tuple(v.strip() for v in variants.split(",") if v.strip()))
     typer.echo(f"{n} new {rubric} items for {task}")
+    if store.conn.execute("SELECT COUNT(*) FROM graders WHERE role='grader'").fetchone()[0] < 2:
+        typer.echo(f"each item needs two graders: medtune grade add-grader {study_dir} NAME "
+                   "(graders added later get a fair share of the ungraded items)")
 
 
 @app.command("add-grader")
@@ -48,8 +50,34 @@ def add_grader(
     from medtune.grading import add_grader as add
 
     token = add(_store(study_dir), name, role)
-    typer.echo(f"{role} {name}: http://{host}:{port}/login?token={token}")
-    typer.echo("Give this link to them privately; it cannot be shown again.")
+    typer.echo(f"{role} {name}: {_link(host, port, token)}")
+    typer.echo("Give this link to them privately; it cannot be shown again. "
+               f"To end it: medtune grade revoke {study_dir} {name}")
+
+
+def _link(host: str, port: int, token: str) -> str:
+    from medtune.grading.app import is_loopback
+
+    scheme = "http" if is_loopback(host) else "https"  # beyond loopback: behind HTTPS only
+    return f"{scheme}://{host}:{port}/login?token={token}"
+
+
+@app.command()
+def revoke(
+    study_dir: Path = typer.Argument(..., help="Study directory (holds study.db)."),
+    name: str = typer.Argument(..., help="The grader whose link and sessions end."),
+    new_link: bool = typer.Option(False, "--new-link", help="Print a new personal link for them."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Host the app is served on (for the link)."),
+    port: int = typer.Option(8765, "--port", help="Port the app is served on (for the link)."),
+) -> None:
+    """End a grader's sessions and make their link invalid (a lost or leaked link); their
+    grades stay. With --new-link, print a new link."""
+    from medtune.grading.db import revoke as end
+
+    token = end(_store(study_dir), name, new_link)
+    typer.echo(f"{name}: link and sessions revoked; their grades are kept")
+    if token:
+        typer.echo(f"new link for {name}: {_link(host, port, token)}")
 
 
 @app.command()
@@ -63,14 +91,12 @@ def serve(
 
     from medtune.grading.app import server
 
+    from medtune.grading.app import is_loopback
+
     _store(study_dir).close()
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        typer.echo(f"warning: listening on {host}, not loopback: put it behind HTTPS on a trusted network",
-                   err=True)
+    if not is_loopback(host):
+        typer.echo(f"warning: listening on {host}, not loopback: the session cookie is Secure, so "
+                   "serve it behind HTTPS (a reverse proxy) on a trusted network", err=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     typer.echo(f"grading app on http://{host}:{port}/ (graders open their personal links)")
     server(study_dir, host, port).run()

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from medtune.errors import UserError
 from medtune.judges.config import JudgeSettings
-from medtune.judges.egress import check_egress
+from medtune.judges.egress import check_egress, guarded_http_client, refusal_in
 
 
 class Backend(Protocol):
@@ -55,12 +55,17 @@ class OpenAIBackend:
 
         assert settings.base_url is not None
         check_egress(settings.name, settings.base_url, settings.allow_external)
+        if settings.proxy:
+            check_egress(settings.name, settings.proxy, settings.allow_external)
         key = api_key(settings)
         self.settings = settings
         self._openai = openai
-        # Our own retry loop (judges.jury) owns backoff, so the client does not retry.
+        # Our own retry loop (judges.jury) owns backoff, so the client does not retry. The
+        # guarded client follows no redirect, ignores proxy variables, and re-checks addresses.
+        http = guarded_http_client(settings.name, settings.allow_external, settings.timeout_seconds,
+                                   settings.proxy)
         self.client = openai.OpenAI(base_url=settings.base_url, api_key=key, max_retries=0,
-                                    timeout=settings.timeout_seconds)
+                                    timeout=settings.timeout_seconds, http_client=http)
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         o = self._openai
@@ -70,8 +75,15 @@ class OpenAIBackend:
                 seed=self.settings.seed, max_tokens=self.settings.max_tokens,
             )
         except (o.APIConnectionError, o.APITimeoutError, o.RateLimitError, o.InternalServerError) as err:
+            if refusal_in(err) is not None:  # the address changed to an outside one: no retry
+                raise refusal_in(err) from None
             raise TransientError(f"{type(err).__name__}: {err}") from err
         except o.APIStatusError as err:
+            if 300 <= err.status_code < 400:
+                raise UserError(f"judge {self.settings.name!r} answered with a redirect (HTTP "
+                                f"{err.status_code}) to {err.response.headers.get('location')!r}; medtune "
+                                "follows no redirect, so patient text goes only where `base_url` says: "
+                                "set `base_url` to the final address") from None
             raise UserError(f"judge {self.settings.name!r}: the server refused the call "
                             f"(HTTP {err.status_code}); check `model` and the API key") from None
         return resp.choices[0].message.content or ""

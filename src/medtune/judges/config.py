@@ -22,6 +22,8 @@ class JudgeSettings(BaseModel):
     base_url: str | None = Field(None, description="openai backend: e.g. http://127.0.0.1:8000/v1")
     api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
     allow_external: bool = Field(False, description="allow a judge outside loopback/private networks")
+    proxy: str | None = Field(None, description="HTTP proxy for this judge, e.g. http://10.0.0.2:3128; "
+                              "proxy variables in the environment are never used")
     seed: int = 0
     max_tokens: int = Field(16, gt=0, description="a verdict is one token or word")
     timeout_seconds: float = Field(60.0, gt=0)
@@ -71,6 +73,8 @@ class JurySettings(BaseModel):
             if j.backend == "openai":
                 try:
                     check_egress(j.name, j.base_url, j.allow_external)
+                    if j.proxy:
+                        check_egress(j.name, j.proxy, j.allow_external)
                 except UserError as err:
                     problems.append(str(err))
         if problems:

@@ -14,7 +14,7 @@ import math
 import re
 from pathlib import Path
 
-from medtune.files import write_atomic
+from medtune.files import private_mkdir, write_atomic
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
@@ -47,10 +47,11 @@ def write_report(results: dict, out_dir: Path) -> Path:
         "report.md": _markdown(view),
         "index.html": _html(view, _inline_svg(svg), {n: _inline_svg(t) for n, t in sweeps.items()}),
     }
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = private_mkdir(out_dir)
+    # Reports quote model outputs, so patient text: owner-only. To share a report, chmod its
+    # files once (e.g. chmod 644 report/*); a later render keeps each replaced file's mode.
     for name, text in files.items():
-        write_atomic(out_dir / name, text, mode=0o644)  # a report is meant to be shared
+        write_atomic(out_dir / name, text)
     return out_dir / "index.html"
 
 

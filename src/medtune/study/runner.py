@@ -23,7 +23,7 @@ from typing import Any
 from medtune.config import Study, TaskEntry, dump_study
 from medtune.data.records import Example
 from medtune.errors import UserError
-from medtune.files import write_atomic
+from medtune.files import private_mkdir, write_atomic
 from medtune.study.store import Store
 from medtune.tasks import Task, get_task
 
@@ -131,7 +131,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
     hashes = {k: v.data_hash for k, v in data.items()}
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(out_dir)  # study.db, predictions and reports hold patient text: 0700
     # Rank 0 alone locks the directory and opens study.db; the others see it through SharedStore.
     held: dict[str, Any] = {}
     distributed.run_on_main(lambda: held.update(lock=_lock(out_dir), store=Store(out_dir / "study.db")))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from medtune.files import PRIVATE_FILE
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -142,12 +145,59 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN chosen_eval_loss REAL
         """,
     ),
+    (
+        "0004_grading_security",
+        """
+        -- The secret that orders each grader's queue (grading.db.queue): random per study, so
+        -- the order cannot be computed from the public code and the ids. A JSON string.
+        INSERT OR IGNORE INTO meta VALUES ('grading_salt', '"' || lower(hex(randomblob(32))) || '"');
+        CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,          -- sha256 hex of the random session id in the cookie
+            grader_id INTEGER NOT NULL REFERENCES graders(id),
+            created REAL NOT NULL,
+            expires REAL NOT NULL,
+            ended REAL                         -- signed out or revoked
+        );
+        -- Grades are append-only: a grade is never changed or removed; a correction is an
+        -- adjudicator's ruling, and the first ruling on an item stands.
+        CREATE TRIGGER grades_no_update BEFORE UPDATE ON grades
+        BEGIN SELECT RAISE(ABORT, 'grades are append-only'); END;
+        CREATE TRIGGER grades_no_delete BEFORE DELETE ON grades
+        BEGIN SELECT RAISE(ABORT, 'grades are append-only'); END;
+        -- INSERT OR REPLACE deletes the old row without firing the DELETE trigger: refuse it here.
+        CREATE TRIGGER grades_no_replace BEFORE INSERT ON grades
+        WHEN EXISTS (SELECT 1 FROM grades WHERE item_id = NEW.item_id AND grader_id = NEW.grader_id)
+        BEGIN SELECT RAISE(ABORT, 'grades are append-only'); END;
+        CREATE TRIGGER grades_one_ruling BEFORE INSERT ON grades
+        WHEN (SELECT role FROM graders WHERE id = NEW.grader_id) = 'adjudicator' AND EXISTS (
+            SELECT 1 FROM grades g JOIN graders r ON r.id = g.grader_id
+            WHERE g.item_id = NEW.item_id AND r.role = 'adjudicator')
+        BEGIN SELECT RAISE(ABORT, 'the item has a ruling already'); END
+        """,
+    ),
 ]
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a migration into statements; a trigger's body holds ';' of its own."""
+    pending = ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+    assert not pending.strip(" \n;"), f"incomplete SQL statement in a migration: {pending!r}"
 
 
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not Path(path).exists():
+            # Patient text: owner-only before SQLite writes a byte. SQLite creates the -wal,
+            # -shm and -journal files with the database file's mode, so they follow.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+            os.chmod(path, PRIVATE_FILE)
         self.conn = sqlite3.connect(path, isolation_level=None)  # explicit transactions
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -161,9 +211,8 @@ class Store:
             if name in done:
                 continue
             with self.transaction():
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                for statement in _statements(sql):
+                    self.conn.execute(statement)
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
 
     @contextmanager
