@@ -45,7 +45,7 @@ def n_normal(delta: float, se_at_n0: float, n0: int, threshold: float, power: fl
     """Examples for `power` when the SE measured at n0 scales as sqrt(n0 / n)."""
     if delta == 0:
         raise ValueError("a zero difference cannot be powered: assume a non-zero one")
-    return math.ceil(n0 * ((_z(1 - threshold / 2) + _z(power)) * se_at_n0 / abs(delta)) ** 2)
+    return math.ceil(n0 * ((_z(1 - threshold / 2) + _z(power)) * se_at_n0 / abs(delta)) ** 2 - 1e-9)
 
 
 def mcnemar_power(n: int, p10: float, p01: float, alpha: float) -> float:
@@ -95,3 +95,35 @@ def paired_t_mde(sd_diff: float, n: int, threshold: float, power: float = 0.8) -
     d = TTestPower().solve_power(effect_size=None, nobs=n, alpha=threshold, power=power,
                                  alternative="two-sided")
     return float(d) * sd_diff
+
+
+def f1_difference_sd(prevalence: float, joint: tuple[float, float, float, float], n: int = 1000,
+                     sims: int = 4000, seed: int = 0) -> tuple[float, float]:
+    """(mean, sd) of F1(b) - F1(a) (positive-class F1) over `sims` simulated test sets of n
+    examples of a binary endpoint, for the planning model: gold positive with probability
+    `prevalence`; the pair's correctness pattern (both right, only a right, only b right, both
+    wrong) drawn from `joint`, independently of the gold class. The sd scales as 1/sqrt(n)
+    (``n_normal``, ``power_normal``)."""
+    import numpy as np
+
+    from medtune.stats.f1diff import f1_rows
+
+    p = np.asarray(joint, dtype=float)
+    if p.shape != (4,) or np.any(p < 0) or not math.isclose(p.sum(), 1.0, abs_tol=1e-9):
+        raise ValueError(f"joint must be 4 proportions summing to 1, got {joint}")
+    rng = np.random.default_rng(seed)
+    gold = (rng.random((sims, n)) < prevalence).astype(np.int64)
+    pattern = rng.choice(4, size=(sims, n), p=p)
+    a_right = (pattern == 0) | (pattern == 1)
+    b_right = (pattern == 0) | (pattern == 2)
+    pred_a = np.where(a_right, gold, 1 - gold)
+    pred_b = np.where(b_right, gold, 1 - gold)
+    diff = f1_rows(gold, pred_b, [1]) - f1_rows(gold, pred_a, [1])
+    return float(diff.mean()), float(diff.std(ddof=1))
+
+
+def accuracy_from_f1(f1: float, prevalence: float) -> float:
+    """Accuracy of a classifier with this positive-class F1 when its errors are balanced
+    (as many false positives as false negatives, so precision = recall = F1):
+    FN = FP = prevalence * (1 - F1) of the examples, accuracy = 1 - 2 prevalence (1 - F1)."""
+    return min(1.0, max(0.0, 1.0 - 2.0 * prevalence * (1.0 - f1)))
