@@ -52,9 +52,8 @@ def test_reproduction_sft_is_not_called_better(tmp_path):
     base = ["yes"] * 10 + ["no"] * 190
     sft = ["yes"] * 38 + ["no"] * 2 + ["yes"] * 70 + ["no"] * 90
     out = tmp_path / "out"
-    r = _run(["compare", "--test", str(test), "--task", "uti", "--predictions",
-              f"base={_preds(tmp_path, 'base', base)}", "--predictions", f"sft={_preds(tmp_path, 'sft', sft)}",
-              "--out", str(out)])
+    r = _run(["compare", "--test", str(test), "--task", "uti", "--predictions",  # as the issue writes it
+              f"base={_preds(tmp_path, 'base', base)}", f"sft={_preds(tmp_path, 'sft', sft)}", "--out", str(out)])
     assert r.exit_code == 0, r.output
     results = json.loads((out / "results.json").read_text())
     t = results["tasks"]["uti"]
@@ -82,7 +81,7 @@ def test_clear_win_is_called_a_win(tmp_path):
     out = tmp_path / "out"
     r = _run(["compare", "--test", str(test), "--task", "uti", "--predictions",
               f"base={_preds(tmp_path, 'base', base)}", "--predictions", f"sft={_preds(tmp_path, 'sft', sft)}",
-              "--out", str(out), "--family", "paper"])
+              "--out", str(out), "--family", "paper"])  # the option repeated
     assert r.exit_code == 0, r.output
     t = json.loads((out / "results.json").read_text())["tasks"]["uti"]
     assert t["deploy"] == "sft" and t["recommendation"].startswith("Deploy SFT: it beat base significantly")

@@ -11,7 +11,10 @@ def compare(
     test: Path = typer.Option(..., "--test", help="The test file (medtune data file with gold labels)."),
     task: str = typer.Option(..., "--task", help="Task name, e.g. uti, triage, hyponatremia, reasoning."),
     predictions: list[str] = typer.Option(..., "--predictions",
-                                          help="VARIANT=FILE, VARIANT base, sft or dpo; JSONL lines {\"id\", \"prediction\"}."),
+                                          help="VARIANT=FILE, VARIANT base, sft or dpo; JSONL lines {\"id\", \"prediction\"}; "
+                                          "--predictions base=F sft=F dpo=F or the option repeated."),
+    more: list[str] | None = typer.Argument(None, hidden=True,
+                                            help="further VARIANT=FILE after --predictions"),
     out: Path = typer.Option(..., "--out", help="Folder for results.json, report.md, index.html."),
     alpha: float = typer.Option(0.05, "--alpha"),
     family: str = typer.Option("study", "--family", help="study, task or paper (Bonferroni over tasks)."),
@@ -29,7 +32,7 @@ def compare(
     from medtune.report.render import write_report
 
     files: dict[str, Path] = {}
-    for item in predictions:
+    for item in [*predictions, *(more or [])]:
         variant, sep, path = item.partition("=")
         if not sep or not path:
             raise UserError(f"--predictions {item!r}: expected VARIANT=FILE, e.g. sft=sft.jsonl")

@@ -35,7 +35,8 @@ def comparison_rows(task: dict) -> list[dict]:
         effect = c.get("effect", c.get("mean_diff"))
         ci = c.get("effect_ci95")
         if task.get("kind", "classification") == "classification":
-            where = f"{c.get('endpoint') or '–'} ({metric_label(c.get('metric') or task.get('metric'))})"
+            label = metric_label(c.get("metric") or task.get("metric"))
+            where = f"{c.get('endpoint') or '–'} ({'macro-' if c.get('f1_average') == 'macro' else ''}{label})"
         else:  # an open-ended task's endpoints are its metrics
             where = metric_label(c.get("endpoint") or task.get("metric"))
         rows.append({

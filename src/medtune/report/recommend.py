@@ -171,6 +171,8 @@ def _evidence(task: dict, lo: str, hi: str) -> str:
         v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
         c = find_comparison(task, lo, hi, ep)
         name = metric_label(endpoint_metric(task, ep))
+        if c is not None and c.get("f1_average") == "macro":
+            name = "macro-" + name
         if multi and task.get("kind", "classification") == "classification":
             name = f"{ep} {name}"
         if c is None:

@@ -23,8 +23,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import numpy as np
-
 from medtune import __version__
 from medtune.config import Study
 from medtune.report import classification, outcomes
