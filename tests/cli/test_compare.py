@@ -104,3 +104,22 @@ def test_free_text_predictions_are_parsed_and_bad_files_exit_2(tmp_path):
     r = _run(["compare", "--test", str(test), "--task", "uti", "--predictions", f"base={text}",
               "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "at least two variants" in r.output
+
+
+def test_open_ended_predictions_are_scored_by_the_task(tmp_path):
+    """reasoning: the prediction is the answer text; SFT answers right on 12 of 12, base on
+    none: 12 discordant pairs, exact McNemar p = 2 / 2^12 (the decisive test of a 0/1 outcome)."""
+    task = get_task("reasoning")
+    examples = task.generate(12, seed=4)
+    test = _write(tmp_path / "test.jsonl", [{"id": e.id, "prompt": e.prompt, "chosen": e.chosen,
+                                             "meta": e.meta, "split": "test"} for e in examples])
+    base = _write(tmp_path / "b.jsonl", [{"id": e.id, "prediction": "I am not sure."} for e in examples])
+    sft = _write(tmp_path / "s.jsonl", [{"id": e.id, "prediction": e.chosen} for e in examples])
+    out = tmp_path / "out"
+    r = _run(["compare", "--test", str(test), "--task", "reasoning", "--predictions", f"base={base}",
+              f"sft={sft}", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    t = json.loads((out / "results.json").read_text())["tasks"]["reasoning"]
+    [c] = t["comparisons"]
+    assert (c["test"], c["a_only"], c["b_only"], c["primary"]) == ("mcnemar_exact", 0, 12, True)
+    assert c["p"] == pytest.approx(2 / 2 ** 12) and t["deploy"] == "sft"

@@ -38,3 +38,15 @@ def test_untestable_comparisons_count_in_m_but_stay_none():
     adj, fams = adjust_family([None, 0.01], ["a", "a"], "study", "holm", 0.05, n_tasks=1)
     assert adj[0] is None and adj[1] == pytest.approx(multipletests([1.0, 0.01], method="holm")[1][1])
     assert fams["a"].m == 2
+
+
+def test_config_refuses_a_paper_family_with_holm():
+    from pydantic import ValidationError
+
+    from medtune.config import Statistics
+
+    assert Statistics().family == "study"
+    with pytest.raises(ValidationError, match="family 'paper' is Bonferroni"):
+        Statistics(family="paper", correction="holm")
+    with pytest.raises(ValidationError):
+        Statistics(family="paper-ish")
