@@ -16,7 +16,7 @@ from pathlib import Path
 
 from medtune.files import write_atomic
 from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
-from medtune.report.comparison_table import TEST_LABELS, comparison_rows
+from medtune.report.comparison_table import comparison_rows
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.verdicts import family_note
@@ -263,17 +263,6 @@ def _graded_view(key: str, g: dict) -> dict:
     rows = [[LABELS[v], _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
              str(r.get("n_missing", "–"))]
             for v, r in ((v, g["variants"][v]) for v in VARIANTS if v in g["variants"])]
-    comparisons = []
-    for c in g.get("comparisons", []):
-        a, b = LABELS.get(c["a"], c["a"]), LABELS.get(c["b"], c["b"])
-        detail = (f"{c['a_only']} / {c['b_only']}" if "a_only" in c
-                  else _num(c.get("statistic")))
-        comparisons.append({
-            "cells": [f"{b} vs {a}", TEST_LABELS.get(c["test"], c["test"]), str(c.get("n", "–")),
-                      _num(c.get("mean_diff"), 3), detail, format_p(c.get("p")),
-                      format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
-            "significant": bool(c.get("significant")),
-        })
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     return {
         "title": _source_title(key, g),
@@ -281,10 +270,9 @@ def _graded_view(key: str, g: dict) -> dict:
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
-        "comparison_headers": ["Comparison", "Test", "n pairs", "Mean difference (b - a)",
-                               "Statistic" if likert else "Discordant (a only / b only)", "p",
-                               "Adjusted p", "Significant"],
-        "comparisons": comparisons,
+        "comparison_headers": COMPARISON_HEADERS,
+        "comparisons": comparison_rows({"kind": "graded", "metric": g.get("metric"),
+                                        "comparisons": g.get("comparisons", [])}),
         "agreement_headers": ["Raters", "n", "Percent agreement", kappa],
         "agreement_rows": [[a["raters"], str(a["n"]), _pct(a.get("percent")), _num(a.get("kappa"))]
                            for a in g.get("agreement", [])],
