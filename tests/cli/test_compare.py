@@ -71,7 +71,7 @@ def test_reproduction_sft_is_not_called_better(tmp_path):
     assert results["family"] == "study" and results["n_comparisons"] == 1
     assert "n.s. (adjusted p=" in t["recommendation"] and "inconclusive" in t["recommendation"]
     md = (out / "report.md").read_text()
-    assert "family study: m = 1 primary comparisons" in md and "Detectable (80% power)" in md
+    assert "family study: m = 1 primary comparison," in md and "Decisive test: paired permutation test of the F1 difference" in md and "Detectable (80% power)" in md
 
 
 def test_clear_win_is_called_a_win(tmp_path):
@@ -86,7 +86,7 @@ def test_clear_win_is_called_a_win(tmp_path):
     t = json.loads((out / "results.json").read_text())["tasks"]["uti"]
     assert t["deploy"] == "sft" and t["recommendation"].startswith("Deploy SFT: it beat base significantly")
     assert "F1 0.89 vs 0.00 (difference +0.89" in t["recommendation"]
-    assert "family paper: m = 1 tasks" in t["recommendation"]
+    assert "family paper: m = 1 task (the paper's rule)" in t["recommendation"]
 
 
 def test_free_text_predictions_are_parsed_and_bad_files_exit_2(tmp_path):

@@ -117,8 +117,10 @@ def family_note(results: dict) -> str:
                 f"alpha {alpha:g}); m and the threshold are given per task")
     else:
         m = results.get("n_comparisons") or 1
-        what = "tasks (the paper's rule)" if fam == "paper" else "primary comparisons"
+        what = ("task" if fam == "paper" else "primary comparison") + ("" if m == 1 else "s")
         head = (f"family {fam}: m = {m} {what}, {correction}, threshold p < {alpha / m:.2g} "
                 f"(alpha {alpha:g} / {m})")
-    return (f"{head}. Decisive tests: {'; '.join(sorted(set(DECISIVE.values())))} (classification: "
-            "the F1 test; McNemar on accuracy is the paper's test, reported, not decisive). " + RULE)
+    used = sorted({d for t in results.get("tasks", {}).values() for d in (t.get("family") or {}).get("decisive_test", [])})
+    classification = any(t.get("kind", "classification") == "classification" for t in results.get("tasks", {}).values())
+    beside = " McNemar on accuracy is reported beside the F1 test as the paper's test; it does not decide." if classification else ""
+    return f"{head}. Decisive test{'s' if len(used) != 1 else ''}: {'; '.join(used) or 'none recorded'}.{beside} " + RULE

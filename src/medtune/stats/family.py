@@ -33,7 +33,8 @@ class Family:
 
     def describe(self) -> str:
         """'family study: 9 primary comparisons, Bonferroni, p < .0056 (alpha .05 / 9)'"""
-        what = "tasks (the paper's rule)" if self.name == "paper" else "primary comparisons"
+        what = "task" if self.name == "paper" else "primary comparison"
+        what += ("" if self.m == 1 else "s") + (" (the paper's rule)" if self.name == "paper" else "")
         return (f"family {self.name}: m = {self.m} {what}, {self.correction.capitalize()}, "
                 f"significant when adjusted p < {_num(self.alpha)} (threshold p < {_num(self.threshold)} "
                 f"= {_num(self.alpha)} / {self.m})")
