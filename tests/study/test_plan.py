@@ -50,3 +50,19 @@ def test_plan_from_a_pilot_results_json(tmp_path):
     assert mc.n_needed == pw.mcnemar_n(4 / 48, 14 / 48, 0.05 / 9)[0]
     with pytest.raises(UserError, match="no pilot results"):
         plan_pilot(load_study(QUICK, []), tmp_path / "nowhere")
+
+
+def test_plan_cli_prints_the_family_and_one_row_per_test():
+    from typer.testing import CliRunner
+
+    from medtune.cli.study import app
+
+    r = CliRunner().invoke(app, ["plan", QUICK, "--assume", "triage.urgency:f1=0.35,0.70"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "triage: family study, m = 9, bonferroni, threshold p < 0.005556 (alpha 0.05), power 80%" in lines
+    rows = [line.split("\t") for line in lines if line.startswith("triage\t")]
+    assert [(x[1], x[3]) for x in rows] == [("urgency", "permutation F1 (decisive)"), ("urgency", "McNemar exact (paper's)")]
+    assert all(x[6] == "48" for x in rows)
+    r = CliRunner().invoke(app, ["plan", QUICK])
+    assert isinstance(r.exception, UserError) and "--assume" in str(r.exception)
