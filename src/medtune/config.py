@@ -147,6 +147,23 @@ class Statistics(Strict):
     alpha: float = Field(0.05, gt=0, lt=1)
     correction: Literal["bonferroni", "holm"] = "bonferroni"
     bootstrap: int = Field(1000, ge=100)
+    # docs/statistics.md: which comparisons are corrected together (only primary ones)
+    family: Literal["study", "task", "paper"] = Field(
+        "study", description="study: every primary comparison of the study; task: each task's "
+        "own; paper: Bonferroni over the number of tasks, as the paper did (5 tasks: p < .01)")
+    permutations: int = Field(9999, ge=999, description="minimum random permutations of the "
+                              "F1 test (raised so the smallest p is a twentieth of the threshold)")
+    power: float = Field(0.8, gt=0, lt=1, description="power for `study plan` and the minimum detectable effect")
+    noninferiority_margin: float | None = Field(
+        None, gt=0, description="a non-significant comparison whose interval of b - a lies above "
+        "-margin is reported as 'as good as' (in the metric's units, e.g. 0.05 F1)")
+
+    @model_validator(mode="after")
+    def _paper_is_bonferroni(self) -> "Statistics":
+        if self.family == "paper" and self.correction != "bonferroni":
+            raise ValueError("statistics.family 'paper' is Bonferroni over the number of tasks; "
+                             "set statistics.correction: bonferroni or choose family study or task")
+        return self
 
 
 class Compute(Strict):

@@ -18,17 +18,20 @@ def _rows(values, key="coverage", text="a summary"):
 
 
 def test_binary_outcome_summary_and_mcnemar():
-    """6 examples: base right on e0-e1, SFT right on e0-e4: 3 discordant pairs, all for SFT,
-    exact McNemar p = 2 * 0.5**3 = 0.25; accuracy 5/6 with a Wilson interval."""
+    """9 examples: base right on e0-e1, SFT right on e0-e7: 6 discordant pairs, all for SFT,
+    exact McNemar p = 2 * 0.5**6 = 0.03125; accuracy 8/9 with a Wilson interval. With 3
+    discordant pairs the best possible p is 2/2^3 = .25: too few items to test."""
     task = get_task("reasoning")
-    base = _rows([1, 1, 0, 0, 0, 0], "accuracy")
-    sft = _rows([1, 1, 1, 1, 1, 0], "accuracy")
+    base = _rows([1, 1, 0, 0, 0, 0, 0, 0, 0], "accuracy")
+    sft = _rows([1, 1, 1, 1, 1, 1, 1, 1, 0], "accuracy")
     s = variant_summary(task, sft, n_boot=100, seed=0)
-    assert s["value"] == s["accuracy"] == pytest.approx(5 / 6) and s["per_endpoint"]["accuracy"]["n"] == 6
-    assert s["ci95"][0] < 5 / 6 < s["ci95"][1]
+    assert s["value"] == s["accuracy"] == pytest.approx(8 / 9) and s["per_endpoint"]["accuracy"]["n"] == 9
+    assert s["ci95"][0] < 8 / 9 < s["ci95"][1]
     [c] = comparisons(task, "base", "sft", base, sft)
-    assert (c["test"], c["a_only"], c["b_only"], c["n"]) == ("mcnemar_exact", 0, 3, 6)
-    assert c["p"] == pytest.approx(0.25)
+    assert (c["test"], c["a_only"], c["b_only"], c["n"]) == ("mcnemar_exact", 0, 6, 9)
+    assert c["p"] == pytest.approx(0.03125) and c["effect"] == pytest.approx(6 / 9)
+    [few] = comparisons(task, "base", "sft", _rows([1, 1, 0, 0, 0, 0], "accuracy"), _rows([1, 1, 1, 1, 1, 0], "accuracy"))
+    assert few["p"] is None and few["note"] == "too few items to test"
 
 
 def test_continuous_outcomes_get_paired_t_and_wilcoxon_like_scipy():
@@ -103,7 +106,7 @@ def test_report_tables_and_figure_for_an_open_task(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "| Variant | key-fact coverage | 95% CI | ROUGE-L | 95% CI | Answer words (mean) | Empty answers |" in md
     assert "| SFT | 0.80 | 0.70–0.90 | 0.45 | 0.40–0.50 | 48.0 | 0.0% |" in md
-    assert "| SFT vs base | key-fact coverage | paired t-test | 40 | SFT − base = +0.100 | p=.001 |" in md
+    assert "| SFT vs base | key-fact coverage | paired t-test | yes | 40 | +0.100 |" in md
     assert "Wilcoxon signed-rank (check)" in md
     assert "weaker_model (the study's model, not fine-tuned); train: 30 generated, 2 by wrong_option" in md
     html = (tmp_path / "index.html").read_text()

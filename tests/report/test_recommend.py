@@ -6,8 +6,8 @@ import pytest
 
 from medtune.report.recommend import beats, recommend
 
-NOT_HELPED = ("fine-tuning did not help significantly on this test set; keep the base model "
-              "or collect more data")
+NOT_HELPED = ("fine-tuning did not help significantly on this test set (inconclusive, not evidence "
+              "of no effect)")
 
 
 def make_task(values: dict, comparisons: list[tuple], endpoints=("uti",)) -> dict:
@@ -38,7 +38,7 @@ def test_dpo_when_dpo_beats_sft():
     deploy, sentence = recommend(task, dpo_to_sft=2.4)
     assert deploy == "dpo"
     assert sentence.startswith("Deploy DPO")
-    assert "F1 0.90 vs 0.80, adjusted p=.003" in sentence
+    assert "F1 0.90 vs 0.80, significant (adjusted p=.003)" in sentence
     assert "2.4x" in sentence
 
 
@@ -50,7 +50,7 @@ def test_sft_when_sft_beats_base_and_dpo_does_not_beat_sft():
     deploy, sentence = recommend(task, alpha_note="p adjusted by Bonferroni over 9 comparisons, alpha .05",
                                  dpo_to_sft=2.5)
     assert deploy == "sft"
-    assert "F1 0.98 vs 0.63, adjusted p<.001" in sentence
+    assert "F1 0.98 vs 0.63, significant (adjusted p<.001)" in sentence
     assert "p=.55" in sentence
     assert "DPO cost 2.5x the compute of SFT" in sentence
     assert sentence.endswith("; p adjusted by Bonferroni over 9 comparisons, alpha .05.")

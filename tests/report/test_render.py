@@ -144,8 +144,8 @@ def test_markdown_has_the_tables(tmp_path):
     assert md.startswith("# medtune report: paper-replication")
     assert "| Variant | F1 | 95% CI | Accuracy | Sensitivity | Specificity | Parse failures |" in md
     assert "| base | 0.63 | 0.56–0.70 | 0.66 | 0.58 | 0.74 | 2.0% |" in md
-    assert "| SFT vs base | uti | mcnemar_exact | 200 | 2 / 66 | p<.001 | p<.001 | yes |" in md
-    assert "| DPO vs SFT | uti | mcnemar_exact | 200 | 9 / 5 | p=.42 | p>.99 | no |" in md
+    assert "| SFT vs base | uti (F1) | McNemar (exact) | yes | 200 | – | – | 2 / 66 | p<.001 | p<.001 | significant |" in md
+    assert "| DPO vs SFT | uti (F1) | McNemar (exact) | yes | 200 | – | – | 9 / 5 | p=.42 | p>.99 | n.s. (inconclusive) |" in md
     assert "DPO/SFT compute ratio: 2.5x" in md
     assert "**Recommendation:** Deploy SFT" in md
 

@@ -113,16 +113,57 @@ def test_normalize_and_token_f1_by_hand():
 @pytest.mark.parametrize("answer,exact,closest,correct", [
     ("Iron deficiency anemia.", True, "A", True),
     ("The most likely diagnosis is iron deficiency anemia", True, "A", True),
-    ("iron deficiency", False, "A", True),
+    ("iron deficiency", False, None, False),  # names no option: closeness cannot make it right
     ("anemia of chronic disease", False, "B", False),
     ("iron deficiency anemia or anemia of chronic disease", False, "B", False),
     ("lead poisoning", False, None, False),
-    ("sickle cell disease", False, "B", False),  # "disease" is the only shared token
+    ("sickle cell disease", False, None, False),  # "disease" is the only shared token
 ])
 def test_grade_open_answer(answer, exact, closest, correct):
     g = grade_open_answer(answer, OPTIONS, "A")
     assert (g.exact, g.closest, g.correct) == (exact, closest, correct)
     assert set(g.f1) == set(OPTIONS)
+
+
+BREAST = {"A": "Phyllodes tumor", "B": "Fibroadenoma", "C": "Fibrocystic disease",
+          "D": "Invasive lobular carcinoma"}
+# MedQA-style step 2&3 vignette (a rapidly enlarging, large, mobile breast mass in a woman in
+# her 40s is the classic phyllodes presentation: Tan et al., J Clin Pathol 2012;65:69-76).
+VIGNETTE = ("A 45-year-old woman comes to the physician because of a rapidly enlarging, painless "
+            "mass in her left breast over 3 months. Examination shows a 7-cm, firm, mobile, "
+            "well-circumscribed mass with overlying stretched skin. Biopsy shows leaf-like "
+            "stromal projections with hypercellular stroma.")
+
+
+@pytest.mark.parametrize("answer,named,correct", [
+    # names none of the options; before, the shared word "tumor" made the gold the closest
+    ("The most likely diagnosis is carcinoma in situ (CIS) breast cancer, a malignant tumor", (), False),
+    ("Breast cancer", (), False),
+    # names one option: right only when it is the gold
+    ("This is most consistent with a phyllodes tumor of the breast.", ("A",), True),
+    ("The most likely diagnosis is fibroadenoma.", ("B",), False),
+    ("Invasive lobular carcinoma of the left breast", ("D",), False),
+    # names two options: closeness breaks the tie between the named ones only
+    ("Phyllodes tumor rather than a fibroadenoma", ("A", "B"), True),
+    ("Fibroadenoma with fibrocystic disease", ("B", "C"), False),
+])
+def test_open_answer_must_name_the_gold_option(answer, named, correct):
+    assert VIGNETTE  # the question these answers reply to
+    g = grade_open_answer(answer, BREAST, "A")
+    assert g.named == named and g.correct is correct
+    if not named:
+        assert g.closest is None
+
+
+def test_reasoning_task_grades_medqa_records_by_named_options():
+    from medtune.data.records import Example
+    from medtune.tasks import get_task
+
+    task = get_task("reasoning")
+    ex = Example(id="q1", prompt=VIGNETTE + "\nWhat is the most likely diagnosis?", chosen="Phyllodes tumor",
+                 label=None, meta={"options": BREAST, "answer_idx": "A"})
+    assert task.score(ex, "The most likely diagnosis is carcinoma in situ (CIS) breast cancer") == {"accuracy": 0.0}
+    assert task.score(ex, "Phyllodes tumor") == {"accuracy": 1.0}
 
 
 def test_cli_writes_open_ended_jsonl(tmp_path):

@@ -94,3 +94,34 @@ def status(out: Path = typer.Argument(..., help="A study directory (the --out of
     if any(s.state == "running" for s in stages) or any(r.state == "running" for r in runs):
         console.print("running: in progress, or interrupted (`medtune study run` on this directory continues it); "
                       "+state: the checkpoint keeps optimizer and RNG state to resume from")
+
+
+@app.command("plan")
+def plan(
+    study_file: Path = typer.Argument(..., help="The study YAML."),
+    from_: Path | None = typer.Option(None, "--from", help="A pilot study directory: plan from its observed effects."),
+    assume: list[str] = typer.Option([], "--assume", help="TASK:accuracy=BASE,SFT, TASK:f1=BASE,SFT or "
+                                     "TASK:discordant=SFT_ONLY,BASE_ONLY,N (repeat; TASK.ENDPOINT for one axis)."),
+    prevalence: float = typer.Option(0.5, "--prevalence", min=0.01, max=0.99,
+                                     help="Share of gold positives assumed for the F1 test."),
+    set_: list[str] = typer.Option([], "--set", help="Override a key, e.g. --set statistics.family=paper"),
+) -> None:
+    """Test examples each comparison needs for the study's power at its family threshold, and the
+    power of the test size the study file plans."""
+    from medtune.config import load_study
+    from medtune.errors import UserError
+    from medtune.study.plan import plan_assumed, plan_pilot, thresholds
+
+    study = load_study(study_file, set_)
+    if (from_ is None) == (not assume):
+        raise UserError("study plan: give --from PILOT_DIR or at least one --assume (not both)")
+    rows = plan_pilot(study, from_) if from_ is not None else plan_assumed(study, assume, prevalence)
+    s = study.statistics
+    for task, (m, thr) in thresholds(study).items():
+        typer.echo(f"{task}: family {s.family}, m = {m}, {s.correction}, threshold p < {thr:.4g} "
+                   f"(alpha {s.alpha:g}), power {s.power:.0%}")
+    typer.echo("task\tendpoint\tcomparison\ttest\teffect\tn needed\tplanned n\tpower at planned n\tbasis")
+    for r in rows:
+        power = "–" if r.power_at_planned is None else f"{r.power_at_planned:.0%}"
+        typer.echo(f"{r.task}\t{r.endpoint}\t{r.comparison}\t{r.test}\t{r.effect:+.3f}\t{r.n_needed or '–'}\t"
+                   f"{r.planned or '–'}\t{power}\t{r.basis}")

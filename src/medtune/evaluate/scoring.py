@@ -1,7 +1,8 @@
 """Predictions -> what the study stores per example, and the primary metric of a split.
 
 Classification: the gold and predicted labels (None: a parse failure); the primary metric is
-F1, averaged over the endpoints of a multi-axis task. Open-ended tasks: the gold answer text,
+the headline F1 of the report (positive-class F1 for two labels, macro-F1 for more:
+stats/f1diff.py), averaged over the endpoints of a multi-axis task. Open-ended tasks: the gold answer text,
 no predicted label, and the task's per-example outcomes in ``scores`` ({"accuracy": 1.0} or
 {"coverage": 0.75, "rouge_l": 0.41}; None where an outcome cannot be computed); the primary
 metric is the mean of the first outcome over the examples that have it.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from medtune.data.records import Example
-from medtune.evaluate.metrics import f1
+from medtune.stats.f1diff import endpoint_f1
 from medtune.evaluate.predict import Prediction
 from medtune.tasks.base import Task
 
@@ -42,5 +43,5 @@ def primary_metric(task: Task, rows: Sequence[dict[str, Any]]) -> float:
     for ep in task.endpoints:
         gold = [task.label_dict(r["gold"])[ep.name] for r in rows]
         pred = [None if r["predicted"] is None else task.label_dict(r["predicted"])[ep.name] for r in rows]
-        scores.append(f1(gold, pred, ep.positive))
+        scores.append(endpoint_f1(gold, pred, ep.labels, ep.positive))
     return sum(scores) / len(scores) if scores else math.nan

@@ -7,7 +7,7 @@ have a verdict for (two-tailed paired t-test AND Wilcoxon signed-rank for Likert
 test and its rank-based check; exact McNemar for correct/incorrect); and agreement: between
 judges (pairwise), or between the two physicians of each doubly graded item (percent and
 Cohen's kappa, quadratic-weighted for Likert). ``p_adjusted`` and ``significant`` are filled
-by ``build_results``, which corrects every comparison of the study together.
+by report/verdicts.py: only the headline source's primary test enters the family.
 
 Verdicts are read from study.db only (the judge cache, the grading tables): no model runs.
 """
@@ -21,7 +21,8 @@ from typing import Any
 from medtune.config import Study
 from medtune.grading.agreement import Agreement
 from medtune.judges.rubrics import Rubric, get_rubric
-from medtune.stats import mcnemar_exact, mean_interval, paired_t, wilcoxon_signed_rank, wilson_interval
+from medtune.report.effects import mcnemar_entry, t_entries
+from medtune.stats import mcnemar_exact, mean_interval, wilson_interval
 
 PRIMARY_TEST = {"likert": "paired_t", "binary": "mcnemar_exact"}
 
@@ -44,7 +45,7 @@ def _variant(rubric: Rubric, scores: Sequence[float], n_outputs: int) -> dict[st
 
 
 def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
-                 pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+                 pairs: Sequence[tuple[str, str]], alpha: float = 0.05) -> list[dict[str, Any]]:
     """b against a on the example ids both have a verdict for; mean_diff is mean(b - a)."""
     out = []
     for a, b in pairs:
@@ -57,16 +58,11 @@ def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
         base = {"a": a, "b": b, "endpoint": None, "n": len(ids)}
         if rubric.kind == "binary":
             test = mcnemar_exact([x == 1.0 for x in xa], [x == 1.0 for x in xb])
-            out.append({**base, "test": "mcnemar_exact", "mean_diff": (sum(xb) - sum(xa)) / len(ids),
-                        "a_only": test.a_only, "b_only": test.b_only, "p": test.p})
+            out.append({**mcnemar_entry(test, base, alpha, primary=True),
+                        "mean_diff": (sum(xb) - sum(xa)) / len(ids)})
             continue
         # the paper's paired t-test, and Wilcoxon's as a rank-based check (as report/outcomes.py)
-        for name, fn, minimum in (("paired_t", paired_t, 2), ("wilcoxon_signed_rank", wilcoxon_signed_rank, 1)):
-            if len(ids) >= minimum:
-                res = fn(xb, xa)
-                extra = {"secondary": True} if name != "paired_t" else {}
-                out.append({**base, "test": name, "mean_diff": res.mean_diff,
-                            "statistic": _finite(res.statistic), "p": res.p, **extra})
+        out += t_entries(xb, xa, base, alpha)
     return out
 
 
@@ -76,7 +72,7 @@ def _agreement(raters: str, a: Agreement, rubric: Rubric) -> dict[str, Any]:
 
 
 def section(rubric: Rubric, outcomes: dict[str, dict[str, float]], n_outputs: dict[str, int],
-            pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+            pairs: Sequence[tuple[str, str]], alpha: float = 0.05) -> dict[str, Any]:
     """Per-variant summaries and paired comparisons of one source's {variant: {example: value}}."""
     return {
         "rubric": rubric.name,
@@ -84,7 +80,7 @@ def section(rubric: Rubric, outcomes: dict[str, dict[str, float]], n_outputs: di
         "metric": "likert" if rubric.kind == "likert" else "accuracy",
         "variants": {v: _variant(rubric, list(o.values()), n_outputs.get(v, len(o)))
                      for v, o in outcomes.items()},
-        "comparisons": _comparisons(rubric, outcomes, pairs),
+        "comparisons": _comparisons(rubric, outcomes, pairs, alpha),
     }
 
 
@@ -105,7 +101,7 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
             out[f"judges:{r.name}"] = {
                 "source": "judges", "judges": judged.judges,
                 "aggregate": study.judges.likert if r.kind == "likert" else "majority",
-                **section(r, got, n_outputs, pairs),
+                **section(r, got, n_outputs, pairs, study.statistics.alpha),
                 "agreement": [_agreement(k.replace("|", " | "), a, r) for k, a in judged.agreement.items()],
             }
     rubrics = [row[0] for row in store.conn.execute(
@@ -119,7 +115,7 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
         agree = inter_rater.get((task, name))
         out[f"physicians:{name}"] = {
             "source": "physicians",
-            **section(r, got, n_outputs, pairs),
+            **section(r, got, n_outputs, pairs, study.statistics.alpha),
             "agreement": [] if agree is None else [_agreement("two graders per item", agree, r)],
         }
     return out

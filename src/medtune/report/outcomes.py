@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from medtune.stats import bootstrap_interval, mcnemar_exact, paired_t, wilcoxon_signed_rank, wilson_interval
+from medtune.report.effects import mcnemar_entry, t_entries
+from medtune.stats import bootstrap_interval, mcnemar_exact, wilson_interval
 from medtune.tasks.base import Outcome, Task
 
 
@@ -58,10 +59,11 @@ def variant_summary(task: Task, rows: list[dict[str, Any]], n_boot: int, seed: i
 
 
 def comparisons(task: Task, a: str, b: str, rows_a: list[dict[str, Any]],
-                rows_b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                rows_b: list[dict[str, Any]], alpha: float = 0.05) -> list[dict[str, Any]]:
     """The paired tests of variant b against variant a, per outcome (p not yet adjusted).
-    ``mean_diff`` is b - a; McNemar's ``a_only``/``b_only`` count the examples only a / only b
-    got right."""
+    ``effect``/``mean_diff`` is b - a; McNemar's ``a_only``/``b_only`` count the examples only
+    a / only b got right. Only the primary outcome's test (``task.metric``) decides; the other
+    outcomes' tests and Wilcoxon's are ``secondary``."""
     out = []
     for o in task.outcomes:
         va, vb = _values(rows_a, o.name), _values(rows_b, o.name)
@@ -69,15 +71,11 @@ def comparisons(task: Task, a: str, b: str, rows_a: list[dict[str, Any]],
         xa, xb = np.array([va[i] for i in ids]), np.array([vb[i] for i in ids])
         base = {"a": a, "b": b, "endpoint": o.name, "n": len(ids)}
         if o.kind == "binary":
-            m = mcnemar_exact(xa == 1, xb == 1)
-            out.append({**base, "test": "mcnemar_exact", "a_only": m.a_only, "b_only": m.b_only,
-                        "p": m.p})
-            continue
-        if len(ids) < 2:
-            continue  # no paired test on fewer than two pairs
-        t, w = paired_t(xb, xa), wilcoxon_signed_rank(xb, xa)
-        out.append({**base, "test": "paired_t", "mean_diff": t.mean_diff, "statistic": t.statistic,
-                    "p": t.p})
-        out.append({**base, "test": "wilcoxon_signed_rank", "mean_diff": w.mean_diff,
-                    "statistic": w.statistic, "p": w.p, "secondary": True})
+            found = [mcnemar_entry(mcnemar_exact(xa == 1, xb == 1), base, alpha, primary=True)]
+        else:
+            found = t_entries(xb, xa, base, alpha)
+        if o.name != task.metric:
+            for c in found:
+                c["secondary"] = True
+        out += found
     return out

@@ -64,15 +64,20 @@ def endpoint_value(variant: dict, metric: str, endpoint: str | None) -> tuple[fl
     return variant["value"], variant.get("ci95")
 
 
+def _is_primary(c: dict) -> bool:
+    return not c.get("secondary") and c.get("primary", True)
+
+
 def find_comparison(task: dict, x: str, y: str, endpoint: str | None) -> dict | None:
-    """The comparison between variants x and y (either order) on `endpoint`, or None.
+    """The primary comparison between variants x and y (either order) on `endpoint`, or None.
 
     A comparison without an "endpoint" key matches any endpoint of a single-endpoint task.
-    Secondary tests (Wilcoxon next to the paired t-test) are never the one returned.
+    Secondary tests (McNemar next to the F1 test, Wilcoxon next to the t-test) are never the
+    one returned.
     """
     single = len(task.get("endpoints") or []) <= 1
     for c in task.get("comparisons", []):
-        if {c.get("a"), c.get("b")} != {x, y} or c.get("secondary"):
+        if {c.get("a"), c.get("b")} != {x, y} or not _is_primary(c):
             continue
         ep = c.get("endpoint")
         if ep == endpoint or (ep is None and single):
@@ -81,24 +86,39 @@ def find_comparison(task: dict, x: str, y: str, endpoint: str | None) -> dict | 
 
 
 def _endpoints(task: dict) -> list[str | None]:
-    return list(task.get("endpoints") or [None])
+    """The endpoints that have a primary comparison (an open-ended task's secondary outcomes,
+    e.g. ROUGE-L next to key-fact coverage, do not decide)."""
+    eps = list(task.get("endpoints") or [None])
+    primary = [c.get("endpoint") for c in task.get("comparisons", []) if _is_primary(c)]
+    kept = [ep for ep in eps if ep in primary or (None in primary and len(eps) == 1)]
+    return kept or eps
+
+
+def _direction(task: dict, c: dict, lo: str, hi: str, ep: str | None) -> float | None:
+    """hi - lo on this endpoint: the comparison's own effect (b - a) when it has one, so the
+    direction comes from the statistic that was tested; else the endpoint values."""
+    if c.get("effect") is not None:
+        return c["effect"] if (c["a"], c["b"]) == (lo, hi) else -c["effect"]
+    v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
+    v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
+    return None if v_lo is None or v_hi is None else v_hi - v_lo
 
 
 def _outcomes(task: dict, lo: str, hi: str) -> list[str]:
-    """Per endpoint: "better" / "worse" when `hi` differs significantly from `lo` in that
-    direction, "same" when not significant, "missing" when no comparison was recorded."""
+    """Per endpoint: "better" / "worse" when the decisive test of `hi` vs `lo` is significant
+    and its effect points that way, "same" when not significant (inconclusive), "missing" when
+    no comparison was recorded."""
     out = []
     for ep in _endpoints(task):
         c = find_comparison(task, lo, hi, ep)
         if c is None:
             out.append("missing")
             continue
-        v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
-        v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
-        if not c.get("significant") or v_hi == v_lo or v_hi is None or v_lo is None:
+        diff = _direction(task, c, lo, hi, ep)
+        if not c.get("significant") or not diff:
             out.append("same")
         else:
-            out.append("better" if v_hi > v_lo else "worse")
+            out.append("better" if diff > 0 else "worse")
     return out
 
 
@@ -118,8 +138,30 @@ def _worse(task: dict, lo: str, hi: str) -> bool:
     return "worse" in _outcomes(task, lo, hi)
 
 
+def _signed(x: float) -> str:
+    return f"{x:+.2f}".replace("-", "−")
+
+
+def _verdict_text(c: dict, diff: float | None) -> str:
+    """'significant (adjusted p<.001)', 'n.s. (adjusted p=.39; inconclusive: ...)'."""
+    p = format_p(c.get("p_adjusted"))
+    if c.get("p_adjusted") is None and c.get("p") is None:
+        return c.get("verdict") or c.get("note") or "too few items to test"
+    if c.get("significant"):
+        return f"significant (adjusted {p})"
+    text = f"n.s. (adjusted {p}"
+    if c.get("as_good"):
+        text += "; as good as within the non-inferiority margin"
+    else:
+        text += "; inconclusive"
+        if c.get("mde") is not None:
+            text += f", the test could detect a difference of {c['mde']:.2f} or more"
+    return text + ")"
+
+
 def _evidence(task: dict, lo: str, hi: str) -> str:
-    """'F1 0.98 vs 0.63, adjusted p<.001' for hi vs lo; one clause per endpoint."""
+    """'F1 0.98 vs 0.63 (+0.35, 95% CI +0.2 to +0.4), significant (adjusted p<.001)' for hi
+    vs lo; one clause per endpoint, each with its own verdict."""
     if lo not in task["variants"] or hi not in task["variants"]:
         return ""
     multi = len(_endpoints(task)) > 1
@@ -128,11 +170,24 @@ def _evidence(task: dict, lo: str, hi: str) -> str:
         v_lo = endpoint_value(task["variants"][lo], task["metric"], ep)[0]
         v_hi = endpoint_value(task["variants"][hi], task["metric"], ep)[0]
         c = find_comparison(task, lo, hi, ep)
-        p = "no test recorded" if c is None else "adjusted " + format_p(c.get("p_adjusted"))
         name = metric_label(endpoint_metric(task, ep))
+        if c is not None and c.get("f1_average") == "macro":
+            name = "macro-" + name
         if multi and task.get("kind", "classification") == "classification":
             name = f"{ep} {name}"
-        parts.append(f"{name} {_fmt(v_hi)} vs {_fmt(v_lo)}, {p}")
+        if c is None:
+            parts.append(f"{name} {_fmt(v_hi)} vs {_fmt(v_lo)}, no test recorded")
+            continue
+        diff = _direction(task, c, lo, hi, ep)
+        detail = ""
+        ci = c.get("effect_ci95")
+        if diff is not None and c.get("effect") is not None:
+            detail = f" (difference {_signed(diff)}"
+            if ci and None not in ci:
+                lo_ci, hi_ci = (ci[0], ci[1]) if (c["a"], c["b"]) == (lo, hi) else (-ci[1], -ci[0])
+                detail += f", 95% CI {_signed(lo_ci)} to {_signed(hi_ci)}"
+            detail += ")"
+        parts.append(f"{name} {_fmt(v_hi)} vs {_fmt(v_lo)}{detail}, {_verdict_text(c, diff)}")
     return "; ".join(parts)
 
 
@@ -141,9 +196,9 @@ def recommend(
 ) -> tuple[str, str]:
     """(deploy, sentence): which variant to deploy for one task, and why, on one line.
 
-    "X beats Y" means: on at least one endpoint the comparison X vs Y is significant after the
-    multiple-comparison correction (`significant` in the comparison) AND X's metric is higher
-    on that endpoint, and on no endpoint is X significantly lower. Single-endpoint tasks are
+    "X beats Y" means: on at least one endpoint the decisive (primary) comparison X vs Y is
+    significant after the family correction (`significant`) AND its effect (the tested
+    difference itself) favours X, and on no endpoint is X significantly worse. Single-endpoint tasks are
     the one-endpoint case of the same rule. The rule, in order:
 
     1. DPO, if DPO beats SFT and DPO is not significantly worse than base on any endpoint.
@@ -154,7 +209,9 @@ def recommend(
     (Without an SFT variant, DPO is deployed when it beats base.)
 
     A missing variant (e.g. a study without DPO) or a missing comparison never counts as
-    "beats". The sentence names metric values and adjusted p-values. `dpo_to_sft` (DPO compute
+    "beats". The sentence names, per endpoint, the metric values, the difference with its
+    interval and its own verdict (significant / n.s. with the minimum detectable effect / too
+    few items to test). `dpo_to_sft` (DPO compute
     seconds / SFT compute seconds) is mentioned whenever DPO was run. `alpha_note` (e.g.
     "p adjusted by Holm over 12 comparisons, alpha .05") is appended after a semicolon.
     """
@@ -185,8 +242,8 @@ def recommend(
         )
     if has_sft and has_dpo and beats(task_result, "base", "dpo") and not _worse(task_result, "base", "sft"):
         return "sft", join(
-            f"Deploy SFT: DPO beat base ({ev('base', 'dpo')}) but not SFT ({ev('sft', 'dpo')}),"
-            " so SFT does as well on this test set and is cheaper to train",
+            f"Deploy SFT: DPO beat base ({ev('base', 'dpo')}) but not SFT ({ev('sft', 'dpo')});"
+            " DPO vs SFT is inconclusive on this test set and SFT is cheaper to train",
             f"SFT vs base ({ev('base', 'sft')})",
             cost,
         )
@@ -200,7 +257,8 @@ def recommend(
         f"{LABELS[v]} vs base: {ev('base', v)}" for v in ("sft", "dpo") if v in variants
     )
     return "base", join(
-        "Deploy base: fine-tuning did not help significantly on this test set; keep the base"
-        f" model or collect more data ({evidence})",
+        "Deploy base: fine-tuning did not help significantly on this test set (inconclusive, not"
+        " evidence of no effect); keep the base model or test on more examples (medtune study plan"
+        f" gives how many) ({evidence})",
         cost,
     )

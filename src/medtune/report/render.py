@@ -15,8 +15,11 @@ import re
 from pathlib import Path
 
 from medtune.files import private_mkdir, write_atomic
+from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
+from medtune.report.comparison_table import comparison_rows
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
+from medtune.report.verdicts import family_note
 from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
 
 __all__ = ["format_p", "write_report"]
@@ -94,6 +97,8 @@ def _dpo_to_sft(results: dict, task: str) -> float | None:
 
 
 def _alpha_note(results: dict) -> str:
+    if results.get("family"):  # report/verdicts.py: the family, m, the threshold, the rule
+        return family_note(results)
     alpha = f"alpha {_p_number(results.get('alpha', 0.05))}"
     correction = str(results.get("correction") or "").capitalize()
     if not correction:
@@ -148,10 +153,6 @@ def _seconds(s) -> str:
 
 # --- view model ----------------------------------------------------------------------------
 
-TEST_LABELS = {"mcnemar_exact": "McNemar (exact)", "paired_t": "paired t-test",
-               "wilcoxon_signed_rank": "Wilcoxon signed-rank (check)"}
-
-
 def _rejected_text(task: dict) -> str:
     """'wrong_option' or 'on_policy: train 40 generated, 8 fallback (wrong_option), 0 dropped'."""
     r = task.get("rejected") or {}
@@ -181,26 +182,11 @@ def _open_task_view(task: dict) -> dict:
             value, ci = endpoint_value(r, task["metric"], ep)
             row += [_num(value), _ci(ci)]
         rows.append(row + [_num(r.get("mean_answer_words"), 1), _pct(r.get("empty_answer_rate"))])
-    comparisons = []
-    for c in task.get("comparisons", []):
-        a, b = LABELS.get(c.get("a"), c.get("a")), LABELS.get(c.get("b"), c.get("b"))
-        if "a_only" in c:
-            effect = f"{c['a_only']} / {c['b_only']} right only in {a} / {b}"
-        else:
-            effect = f"{b} − {a} = {c['mean_diff']:+.3f}" if c.get("mean_diff") is not None else "–"
-        comparisons.append({
-            "cells": [f"{b} vs {a}", metric_label(c.get("endpoint") or task["metric"]),
-                      TEST_LABELS.get(c.get("test"), c.get("test", "–")), str(c.get("n", "–")),
-                      effect, format_p(c.get("p")), format_p(c.get("p_adjusted")),
-                      "yes" if c.get("significant") else "no"],
-            "significant": bool(c.get("significant")),
-        })
     return {
         "variant_headers": headers + ["Answer words (mean)", "Empty answers"],
         "variant_rows": rows, "endpoint_rows": [],
-        "comparison_headers": ["Comparison", "Metric", "Test", "n", "Effect", "p", "Adjusted p",
-                               "Significant"],
-        "comparisons": comparisons,
+        "comparison_headers": COMPARISON_HEADERS,
+        "comparisons": comparison_rows(task),
     }
 
 
@@ -220,17 +206,6 @@ def _task_view(name: str, task: dict) -> dict:
                 endpoint_rows.append([LABELS[v], ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
                                       _num(e.get("accuracy")), _ci(e.get("accuracy_ci95")),
                                       _num(e.get("sensitivity")), _num(e.get("specificity"))])
-    comparisons = []
-    for c in task.get("comparisons", []):
-        a, b = LABELS.get(c.get("a"), c.get("a")), LABELS.get(c.get("b"), c.get("b"))
-        discordant = (f"{c['a_only']} / {c['b_only']}"
-                      if "a_only" in c and "b_only" in c else "–")
-        comparisons.append({
-            "cells": [f"{b} vs {a}", c.get("endpoint") or "–", c.get("test", "–"),
-                      str(c.get("n", "–")), discordant, format_p(c.get("p")),
-                      format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
-            "significant": bool(c.get("significant")),
-        })
     graded = {k: _graded_view(k, g) for k, g in (task.get("graded") or {}).items()}
     headline = graded.pop(task.get("graded_by"), None)  # an open-ended task's headline source
     if headline is not None:
@@ -250,10 +225,8 @@ def _task_view(name: str, task: dict) -> dict:
         "endpoint_headers": ["Variant", "Endpoint", "F1", "F1 95% CI", "Accuracy",
                              "Accuracy 95% CI", "Sensitivity", "Specificity"],
         "endpoint_rows": endpoint_rows,
-        "comparison_headers": ["Comparison", "Endpoint", "Test", "n",
-                               "Discordant (a only / b only)", "p", "Adjusted p",
-                               "Significant"],
-        "comparisons": comparisons,
+        "comparison_headers": COMPARISON_HEADERS,
+        "comparisons": comparison_rows(task),
         "agreement_headers": [],
         "agreement_rows": [],
         "graded": list(graded.values()),
@@ -291,17 +264,6 @@ def _graded_view(key: str, g: dict) -> dict:
     rows = [[LABELS[v], _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
              str(r.get("n_missing", "–"))]
             for v, r in ((v, g["variants"][v]) for v in VARIANTS if v in g["variants"])]
-    comparisons = []
-    for c in g.get("comparisons", []):
-        a, b = LABELS.get(c["a"], c["a"]), LABELS.get(c["b"], c["b"])
-        detail = (f"{c['a_only']} / {c['b_only']}" if "a_only" in c
-                  else _num(c.get("statistic")))
-        comparisons.append({
-            "cells": [f"{b} vs {a}", TEST_LABELS.get(c["test"], c["test"]), str(c.get("n", "–")),
-                      _num(c.get("mean_diff"), 3), detail, format_p(c.get("p")),
-                      format_p(c.get("p_adjusted")), "yes" if c.get("significant") else "no"],
-            "significant": bool(c.get("significant")),
-        })
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     return {
         "title": _source_title(key, g),
@@ -309,10 +271,9 @@ def _graded_view(key: str, g: dict) -> dict:
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
-        "comparison_headers": ["Comparison", "Test", "n pairs", "Mean difference (b - a)",
-                               "Statistic" if likert else "Discordant (a only / b only)", "p",
-                               "Adjusted p", "Significant"],
-        "comparisons": comparisons,
+        "comparison_headers": COMPARISON_HEADERS,
+        "comparisons": comparison_rows({"kind": "graded", "metric": g.get("metric"),
+                                        "comparisons": g.get("comparisons", [])}),
         "agreement_headers": ["Raters", "n", "Percent agreement", kappa],
         "agreement_rows": [[a["raters"], str(a["n"]), _pct(a.get("percent")), _num(a.get("kappa"))]
                            for a in g.get("agreement", [])],
@@ -406,7 +367,7 @@ def _markdown(view: dict) -> str:
                 _md_table(t["variant_headers"], t["variant_rows"]), ""]
         if t["endpoint_rows"]:
             out += ["Per endpoint:", "", _md_table(t["endpoint_headers"], t["endpoint_rows"]), ""]
-        out += ["Comparisons (paired; adjusted p compared with alpha):", "",
+        out += ["Comparisons (paired; only rows marked Decides enter the family and the verdict):", "",
                 _md_table(t["comparison_headers"], [c["cells"] for c in t["comparisons"]]), ""]
         out += _md_agreement(t)
         for g in t["graded"]:

@@ -1,18 +1,17 @@
 """study.db -> the results dict of DESIGN.md's contract (``report/results.json``, schema 1).
 
-Classification tasks, per variant: per-endpoint F1 (bootstrap 95% interval), accuracy (Wilson
-interval), sensitivity and specificity, and the parse-failure rate; the primary value is F1
-(the mean of the endpoints' F1 for a multi-axis task such as triage). Per task: exact McNemar
-tests on the paired per-example correctness of base vs SFT, SFT vs DPO and base vs DPO, per
-endpoint. Open-ended tasks (reasoning, summarization) have one endpoint per automatic outcome
+Classification tasks (report/classification.py), per variant: per-endpoint headline F1
+(positive-class or macro, bootstrap 95% interval), accuracy, sensitivity, specificity and the
+parse-failure rate; per pair of variants and endpoint the decisive paired permutation test of
+the F1 difference, and exact McNemar on accuracy beside it. Open-ended tasks (reasoning, summarization) have one endpoint per automatic outcome
 (accuracy; key-fact coverage and ROUGE-L), with the tests of report/outcomes.py.
 
 Per task graded by LLM judges or physicians: a ``graded`` section per source (report/graded.py).
 An open-ended task that has one takes its headline metric and comparisons from its first graded
 source (judges before physicians: the paper's mean Likert score with the paired t-test, or the
-physicians' correct/incorrect with McNemar); its automatic outcomes move to ``automatic``. The
-p-values of *every* comparison of the study, graded and automatic ones included, are corrected
-together (Bonferroni by default, as the paper did over its tasks). Each task also says how its
+physicians' correct/incorrect with McNemar); its automatic outcomes move to ``automatic``. Only
+primary comparisons enter the multiple-comparison family (``statistics.family``,
+report/verdicts.py, docs/statistics.md). Each task also says how its
 rejected answers were made (``rejected``). Per task also the sweep
 (report/sweep.py): each config's eval-loss curve, plateau, dev metric and the winner; per
 method the compute spent.
@@ -24,90 +23,19 @@ import datetime as dt
 import json
 from typing import Any
 
-import numpy as np
-
 from medtune import __version__
 from medtune.config import Study
-from medtune.evaluate.metrics import classification_metrics, correct, f1
-from medtune.report import outcomes
+from medtune.report import classification, outcomes
 from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
 from medtune.report.sweep import compute_per_method, sweep_results
-from medtune.stats import adjust_pvalues, bootstrap_interval, mcnemar_exact, wilson_interval
+from medtune.report.verdicts import apply_family
+from medtune.stats.f1diff import needed_resamples
 from medtune.study.store import Store
 from medtune.tasks import get_task
 
 VARIANTS = ("base", "sft", "dpo")
 PAIRS = (("base", "sft"), ("sft", "dpo"), ("base", "dpo"))
-
-
-def _endpoint_arrays(task, rows: list[dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{endpoint: (gold labels, predicted labels or None)} aligned by example id order."""
-    out = {}
-    for ep in task.endpoints:
-        gold = np.array([task.label_dict(r["gold"])[ep.name] for r in rows], dtype=object)
-        pred = np.array(
-            [None if r["predicted"] is None else task.label_dict(r["predicted"])[ep.name] for r in rows],
-            dtype=object,
-        )
-        out[ep.name] = (gold, pred)
-    return out
-
-
-def _variant_summary(task, rows, n_boot: int, seed: int) -> dict[str, Any]:
-    arrays = _endpoint_arrays(task, rows)
-    per_endpoint = {}
-    for ep in task.endpoints:
-        gold, pred = arrays[ep.name]
-        m = classification_metrics(gold, pred, ep.positive)
-        k = int(correct(gold, pred).sum())
-        per_endpoint[ep.name] = {
-            "f1": m["f1"],
-            "f1_ci95": list(
-                bootstrap_interval(lambda g, p, pos=ep.positive: f1(g, p, pos), gold, pred, n_boot=n_boot, seed=seed)
-            ),
-            "accuracy": m["accuracy"],
-            "accuracy_ci95": list(wilson_interval(k, len(gold))),
-            "sensitivity": m["sensitivity"],
-            "specificity": m["specificity"],
-        }
-    names = [ep.name for ep in task.endpoints]
-    if len(names) == 1:
-        primary = per_endpoint[names[0]]
-        value, ci = primary["f1"], primary["f1_ci95"]
-    else:
-        golds = [arrays[n][0] for n in names]
-        preds = [arrays[n][1] for n in names]
-        positives = [ep.positive for ep in task.endpoints]
-
-        def mean_f1(*cols):
-            half = len(cols) // 2
-            return float(np.mean([f1(g, p, pos) for g, p, pos in zip(cols[:half], cols[half:], positives)]))
-
-        value = mean_f1(*golds, *preds)
-        ci = list(bootstrap_interval(mean_f1, *golds, *preds, n_boot=n_boot, seed=seed))
-    parse_failures = sum(1 for r in rows if r["predicted"] is None)
-    return {
-        "value": value,
-        "ci95": ci,
-        "f1": value,
-        "accuracy": float(np.mean([per_endpoint[n]["accuracy"] for n in names])),
-        "accuracy_ci95": per_endpoint[names[0]]["accuracy_ci95"] if len(names) == 1 else None,
-        "sensitivity": float(np.mean([per_endpoint[n]["sensitivity"] for n in names])),
-        "specificity": float(np.mean([per_endpoint[n]["specificity"] for n in names])),
-        "parse_failure_rate": parse_failures / len(rows) if rows else 0.0,
-        "per_endpoint": per_endpoint,
-    }
-
-
-def _mcnemar_per_endpoint(task, a: str, b: str, ra: list[dict], rb: list[dict]) -> list[dict[str, Any]]:
-    aa, ab = _endpoint_arrays(task, ra), _endpoint_arrays(task, rb)
-    out = []
-    for ep in task.endpoints:
-        test = mcnemar_exact(correct(*aa[ep.name]), correct(*ab[ep.name]))
-        out.append({"a": a, "b": b, "endpoint": ep.name, "test": "mcnemar_exact", "n": test.n,
-                    "a_only": test.a_only, "b_only": test.b_only, "p": test.p})
-    return out
 
 
 def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> dict[str, Any]:
@@ -128,41 +56,76 @@ def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> d
     return out
 
 
+def n_permutations(statistics, tasks) -> int:
+    """Permutations of the F1 test: enough for the largest family the study could have
+    (every pair on every endpoint)."""
+    m = sum(len(PAIRS) * max(1, len(t.endpoints) or len(t.outcomes)) for t in tasks)
+    if statistics.family == "paper":
+        m = len(tasks)
+    return needed_resamples(statistics.alpha / max(m, 1), statistics.permutations)
+
+
+def tested_task(task, rows_by_variant: dict[str, list[dict]], statistics, seed: int,
+                n_perm: int) -> dict[str, Any]:
+    """One task's variants and paired comparisons (p not yet adjusted) from its per-example
+    test rows ({variant: rows in example id order}): the part a study and `medtune compare`
+    share."""
+    n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
+    summary = outcomes.variant_summary if task.open_ended else classification.variant_summary
+    variants = {v: summary(task, rows, statistics.bootstrap, seed) for v, rows in rows_by_variant.items()}
+    task_comparisons = []
+    for a, b in PAIRS:
+        if a not in rows_by_variant or b not in rows_by_variant:
+            continue
+        ra, rb = rows_by_variant[a], rows_by_variant[b]
+        assert [r["example_id"] for r in ra] == [r["example_id"] for r in rb], "unpaired predictions"
+        if task.open_ended:
+            task_comparisons += outcomes.comparisons(task, a, b, ra, rb, statistics.alpha)
+        else:
+            task_comparisons += classification.comparisons(
+                task, a, b, ra, rb, n_boot=statistics.bootstrap, n_perm=n_perm, seed=seed,
+                alpha=statistics.alpha)
+    return {
+        "kind": task.kind,
+        "metric": task.metric,
+        "n_test": n_test,
+        "endpoints": [o.name for o in task.outcomes] or [ep.name for ep in task.endpoints],
+        "variants": variants,
+        "comparisons": task_comparisons,
+    }
+
+
+def decide(tasks_out: dict[str, Any], statistics, compute: dict[str, Any]) -> dict[str, Any]:
+    """The family correction, each comparison's verdict, each task's recommendation; returns
+    the top-level statistics keys of results.json."""
+    family = apply_family(tasks_out, statistics)
+    for name, result in tasks_out.items():
+        if not result["variants"]:
+            result["deploy"] = None
+            result["recommendation"] = ("No grader has scored this task's outputs yet: give it a judge "
+                                        "(judges.rubrics in the study file) or grade it (medtune grade "
+                                        "items), then run medtune study report.")
+            continue
+        ratio = compute.get("per_task", {}).get(name, {}).get("dpo_to_sft")
+        result["deploy"], result["recommendation"] = recommend(
+            result, alpha_note=result["family"]["text"], dpo_to_sft=ratio)
+    return {"alpha": statistics.alpha, "correction": statistics.correction, **family}
+
+
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
-    comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
-    for entry in study.tasks:
-        task = get_task(entry.task)
+    tasks = [get_task(entry.task) for entry in study.tasks]
+    n_perm = n_permutations(study.statistics, tasks)
+    for entry, task in zip(study.tasks, tasks):
         rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
         rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
         n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
         graded = graded_sources(store, study, task.name, VARIANTS, PAIRS)
-        for source in graded.values():
-            comparisons.extend(source["comparisons"])
         if not task.endpoints and not task.open_ended:
             tasks_out[task.name] = _graded_only(task, n_test, graded)
             continue
-        summary = outcomes.variant_summary if task.open_ended else _variant_summary
-        variants = {
-            v: summary(task, rows, study.statistics.bootstrap, study.seed)
-            for v, rows in rows_by_variant.items()
-        }
-        task_comparisons = []
-        for a, b in PAIRS:
-            if a not in rows_by_variant or b not in rows_by_variant:
-                continue
-            ra, rb = rows_by_variant[a], rows_by_variant[b]
-            assert [r["example_id"] for r in ra] == [r["example_id"] for r in rb], "unpaired predictions"
-            compare = outcomes.comparisons if task.open_ended else _mcnemar_per_endpoint
-            task_comparisons += compare(task, a, b, ra, rb)
-        comparisons.extend(task_comparisons)
         tasks_out[task.name] = {
-            "kind": task.kind,
-            "metric": task.metric,
-            "n_test": n_test,
-            "endpoints": [o.name for o in task.outcomes] or [ep.name for ep in task.endpoints],
-            "variants": variants,
-            "comparisons": task_comparisons,
+            **tested_task(task, rows_by_variant, study.statistics, study.seed, n_perm),
             "rejected": _rejected_summary(store, task, entry.rejected or task.default_rejected,
                                           entry.rejected_model),
             "sweep": sweep_results(store, study, task.name),
@@ -172,22 +135,8 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         if task.open_ended:
             _graded_headline(tasks_out[task.name], graded)
 
-    adjusted = adjust_pvalues([c["p"] for c in comparisons], study.statistics.correction)
-    for c, p_adj in zip(comparisons, adjusted):
-        c["p_adjusted"] = p_adj
-        c["significant"] = bool(p_adj < study.statistics.alpha)
-
     compute = _compute(store)
-    for name, result in tasks_out.items():
-        if not result["variants"]:
-            result["deploy"] = None
-            result["recommendation"] = ("No grader has scored this task's outputs yet: give it a judge "
-                                        "(judges.rubrics in the study file) or grade it (medtune grade "
-                                        "items), then run medtune study report.")
-            continue
-        ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
-        result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
-
+    statistics = decide(tasks_out, study.statistics, compute)
     return {
         "schema": 1,
         "study": {
@@ -198,9 +147,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "medtune_version": __version__,
             "data_hashes": data_hashes,
         },
-        "alpha": study.statistics.alpha,
-        "correction": study.statistics.correction,
-        "n_comparisons": len(comparisons),
+        **statistics,
         "tasks": tasks_out,
         "compute": compute,
     }

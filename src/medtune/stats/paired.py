@@ -3,6 +3,10 @@
 McNemar for per-example binary outcomes (correct / wrong), the two-tailed paired t-test for
 Likert scores (the paper's protocol), and the Wilcoxon signed-rank test as its rank-based
 alternative for ordinal scores. All p-values are two-sided.
+
+Degenerate data is never "significant": differences that are all equal (no spread, so the t
+statistic is +-inf or 0/0), all ties, or fewer pairs than the test needs give p None and
+``note`` "too few items to test" instead of scipy's limit p = 0 or a meaningless p = 1.
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ class PairedResult:
     n: int
     mean_diff: float
     statistic: float
-    p: float
+    p: float | None
+    note: str | None = None
+
+
+TOO_FEW = "too few items to test"
 
 
 def _paired_arrays(x: Sequence, y: Sequence, dtype: type) -> tuple[np.ndarray, np.ndarray]:
@@ -62,39 +70,36 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNem
 def paired_t(x: Sequence[float], y: Sequence[float]) -> PairedResult:
     """Two-tailed paired t-test of mean(x - y) = 0 (scipy.stats.ttest_rel), n - 1 df.
 
-    Needs at least 2 pairs. When every difference is exactly zero the t statistic is 0/0; we
-    report statistic 0.0 and p 1.0 (no evidence of a difference). Constant non-zero
-    differences give scipy's limit: statistic +-inf, p 0.0.
+    Too few items to test (p None, statistic NaN): fewer than 2 pairs, or every difference
+    the same (zero variance: scipy's limit would be p = 0 for constant non-zero differences,
+    two graded items "significant"; 0/0 for all-zero ones).
     """
     from scipy.stats import ttest_rel
 
     a, b = _paired_arrays(x, y, float)
-    if a.size < 2:
-        raise ValueError(f"the paired t-test needs at least 2 pairs, got {a.size}")
     d = a - b
-    if np.all(d == d[0]):  # no spread: decided here, where scipy warns of precision loss
-        return PairedResult(int(a.size), float(d[0]), math.copysign(math.inf, d[0]) if d[0] else 0.0,
-                            0.0 if d[0] else 1.0)
+    if a.size < 2 or np.all(d == d[0]):  # decided here, where scipy warns of precision loss
+        return PairedResult(int(a.size), float(d.mean()) if d.size else math.nan, math.nan, None, TOO_FEW)
     res = ttest_rel(a, b)
     return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
 
 
-def wilcoxon_signed_rank(x: Sequence[float], y: Sequence[float]) -> PairedResult:
+def wilcoxon_signed_rank(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> PairedResult:
     """Wilcoxon signed-rank test of x - y symmetric about 0 (scipy.stats.wilcoxon defaults).
 
     Zero differences are dropped (zero_method="wilcox"). p comes from scipy's method="auto":
     exact for <= 50 distinct non-zero differences; with ties or zeros (as Likert scores have)
     an exhaustive permutation test for <= 13 pairs (deterministic, up to ~1 s), else the
-    normal approximation with tie correction. When every difference is zero
-    there is nothing to rank: statistic 0.0, p 1.0. `n` counts all pairs, zeros included.
+    normal approximation with tie correction. `n` counts all pairs, zeros included.
+    Too few items to test (p None): no non-zero difference (all ties, nothing to rank), or
+    so few that the most extreme ranking could not reach ``alpha`` (exact p >= 2 / 2^k).
     """
     from scipy.stats import wilcoxon
 
     a, b = _paired_arrays(x, y, float)
-    if a.size == 0:
-        raise ValueError("the Wilcoxon signed-rank test needs at least 1 pair, got 0")
     d = a - b
-    if not np.all(d == 0):
-        res = wilcoxon(a, b)
-        return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))
-    return PairedResult(int(a.size), 0.0, 0.0, 1.0)
+    k = int(np.sum(d != 0))
+    if k == 0 or 2.0 ** (1 - k) >= alpha:
+        return PairedResult(int(a.size), float(d.mean()) if d.size else math.nan, math.nan, None, TOO_FEW)
+    res = wilcoxon(a, b)
+    return PairedResult(int(a.size), float(d.mean()), float(res.statistic), float(res.pvalue))

@@ -9,9 +9,9 @@ rejected answer was a random wrong option. This adapter does the same on MedQA's
 Question stems end in "Which of the following ...?", which makes no sense without the options;
 ``open_question`` rewrites them by the rules in ``REWRITES`` (first match wins, one rewrite per
 question). Options and the right letter stay in ``meta`` so open answers can be graded:
-``grade_open_answer`` gives a normalized match to the gold option and the option the answer is
-closest to by token-overlap F1 (SQuAD's answer F1: harmonic mean of token precision and recall
-on normalized tokens). An answer that names the right thing in other words ("MI" for "myocardial
+``grade_open_answer`` gives a normalized match to the gold option; an answer that names no
+option or only a wrong one is incorrect, and token-overlap F1 (SQuAD's answer F1) only breaks
+ties between options the answer names. An answer that names the right thing in other words ("MI" for "myocardial
 infarction") needs the equivalence judge of the graders.
 """
 
@@ -65,8 +65,10 @@ def open_question(question: str) -> tuple[str, str | None]:
 class OpenGrade:
     gold: str              # letter of the right option
     exact: bool            # normalized answer equals the gold option, or names only it
-    closest: str | None    # letter of the option with the highest token F1; None on a tie or 0
+    closest: str | None    # among the options the answer names, the one with the highest token
+    #                        F1; None when it names none, or the best is shared
     f1: dict[str, float]   # token F1 against every option
+    named: tuple[str, ...] = ()  # letters of the options the answer names, as whole phrases
 
     @property
     def correct(self) -> bool:
@@ -76,17 +78,22 @@ class OpenGrade:
 def grade_open_answer(answer: str, options: dict[str, str], answer_idx: str) -> OpenGrade:
     """Grade a free-text answer against the options. ``exact``: the normalized answer equals
     the normalized gold option, or the gold option appears in it as a whole phrase and no
-    other option does. ``closest``: the option with the best token F1 (None if the best is 0
-    or shared). ``correct`` is exact, or closest is the gold letter."""
+    other option does. An answer that names no option, or names only a wrong one, is
+    incorrect: a shared word ("tumor" in "carcinoma in situ breast cancer ... tumor") never
+    makes an unnamed option right. Token F1 (closeness) only breaks the tie when the answer
+    names several options: ``closest`` is the named option with the best token F1 (None if
+    shared). ``correct`` is exact, or closest is the gold letter."""
     # an option named only as part of a longer named option ("anemia" in "iron deficiency
     # anemia") does not count as a second answer
     options_named = named(answer, {k: [[v]] for k, v in options.items()})
     exact = normalize_answer(answer) == normalize_answer(options[answer_idx]) or options_named == [answer_idx]
     f1 = {k: token_f1(answer, v) for k, v in options.items()}
-    best = max(f1.values(), default=0.0)
-    top = [k for k, v in f1.items() if v == best]
-    closest = top[0] if best > 0 and len(top) == 1 else None
-    return OpenGrade(gold=answer_idx, exact=exact, closest=closest, f1=f1)
+    closest = None
+    if options_named:
+        best = max(f1[k] for k in options_named)
+        top = [k for k in options_named if f1[k] == best]
+        closest = top[0] if len(top) == 1 else None
+    return OpenGrade(gold=answer_idx, exact=exact, closest=closest, f1=f1, named=tuple(options_named))
 
 
 # --- the adapter --------------------------------------------------------------------------
