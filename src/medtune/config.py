@@ -161,6 +161,10 @@ class Compute(Strict):
     fan_out: bool = Field(
         True, description="with several GPUs and a sweep of several configs, train the configs side by "
         "side, one per GPU, instead of each on all GPUs (study/fanout.py)")
+    timeout_minutes: float = Field(
+        30.0, gt=0, description="under several processes, how long a process waits for the others "
+        "at a collective before it gives up (a rank that hangs); raise it when rank 0's LLM judges "
+        "take longer, as the other ranks wait for them")
 
 
 class Study(Strict):

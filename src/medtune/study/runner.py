@@ -117,7 +117,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
 
-    distributed.init_from_env()  # under a launcher: every rank runs this study (docs/scaling.md)
+    distributed.init_from_env(study.compute.timeout_minutes)  # under a launcher: every rank runs this study (docs/scaling.md)
     main = distributed.is_main()
     progress = progress if progress is not None and main else Progress()
     if study.training.batch_size % distributed.world_size():
@@ -155,6 +155,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         store.close()
         if held.get("lock") is not None:
             held["lock"].close()
+    distributed.shutdown()  # not after an error: a dead peer would never reach the barrier
     return StudyOutcome(out_dir, report_path, results)
 
 
