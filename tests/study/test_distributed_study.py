@@ -169,6 +169,38 @@ def test_two_nodes_store_what_one_process_does(one, study_file, tmp_path):
     assert yaml.safe_load((out / "study.yaml").read_text())["compute"]["processes"] == 1  # launchers decide
 
 
+@pytest.mark.integration  # two torchrun launchers stopped early: about 20 s
+def test_a_node_whose_rank_dies_stops_the_other(study_file, tmp_path):
+    """Across nodes no launcher sees every rank: when node B's rank is killed, node A's rank
+    finds its connection to it closed at the next collective and exits, naming itself (a peer
+    that hangs instead is caught by the process group's timeout, compute.timeout_minutes)."""
+    from medtune.study.launch import free_port
+
+    out = tmp_path / "study"
+    logs = [tmp_path / f"node-{i}.log" for i in range(2)]
+    procs = []
+    for cmd, log in zip(two_nodes_commands(study_file, out, free_port(), "dies"), logs):
+        with log.open("w") as sink:
+            procs.append(subprocess.Popen(cmd, env=_launcher_env(), stdout=sink, stderr=subprocess.STDOUT))
+    try:
+        while not query(out / "study.db", "SELECT 1 FROM checkpoints"):
+            assert all(p.poll() is None for p in procs), "\n".join(log.read_text()[-2000:] for log in logs)
+            time.sleep(0.005)  # polling interval, not a wait for the stage
+        ranks = {rank: pid for p in procs for rank, pid in _children(p.pid).items()}
+        os.kill(ranks[1], signal.SIGKILL)
+        codes = [p.wait(timeout=120) for p in procs]  # neither launcher waits forever
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                for pid in (*_children(p.pid).values(), p.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                p.wait()
+    text = "".join(log.read_text() for log in logs)
+    assert codes[0] != 0 and codes[1] != 0, text[-3000:]
+    assert "error: rank 0: lost contact with the other processes" in text, text[-3000:]
+
+
 def _children(pid: int) -> dict[int, int]:
     """{RANK: pid} of the processes ``pid`` started (the launcher's ranks), read from /proc."""
     ranks = {}
