@@ -1,6 +1,9 @@
-"""The study under 2 processes (gloo, CPU) through the CLI's relaunch: it stores what one
-process stores. Rank 0 alone writes study.db, checkpoints and the reference cache; evaluation
-is sharded and gathered in example order; the training curves match to float rounding."""
+"""The study under several processes (gloo, CPU): 2 processes through the CLI's relaunch and 2
+"nodes" under their own torchrun launchers (c10d rendezvous) store what one process stores.
+Rank 0 alone writes study.db, checkpoints and the reference cache; evaluation is sharded and
+gathered in example order; the training curves match to float rounding. Faults: a study
+killed (every process, or rank 1 alone) resumes to the uninterrupted result; a dead rank stops
+the others, named; a user error inside the ranks exits 2 with its message."""
 
 from __future__ import annotations
 
