@@ -219,10 +219,18 @@ def _children(pid: int) -> dict[int, int]:
     return ranks
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _relaunch_and_kill(study_file: Path, out: Path, trigger: str, ranks: str) -> tuple[int, str]:
     """``--processes 2``; once ``trigger`` (SQL on study.db) returns a row, SIGKILL every process
-    of the study (``ranks="all"``: the launcher and both ranks, a node going down) or rank 1
-    alone (``"one"``). Returns the launcher's exit code and its stderr."""
+    of the study (``ranks="all"``: the launcher, which takes both ranks with it, as a node
+    going down) or rank 1 alone (``"one"``). Returns the launcher's exit code and its stderr."""
     log = out.parent / "killed.log"
     with log.open("w") as sink:  # a file, not a pipe: a full pipe would stall the study
         proc = subprocess.Popen([sys.executable, "-m", "medtune", "study", "run", str(study_file), "--out", str(out),
@@ -233,9 +241,15 @@ def _relaunch_and_kill(study_file: Path, out: Path, trigger: str, ranks: str) ->
                 pytest.fail(f"the study ended before the kill point: {log.read_text()[-3000:]}")
             time.sleep(0.005)  # polling interval, not a wait for the stage
         children = _children(proc.pid)
-        if ranks == "all":  # the launcher starts each rank in a session of its own
-            for pid in (proc.pid, *children.values()):
-                os.kill(pid, signal.SIGKILL)
+        assert sorted(children) == [0, 1]
+        if ranks == "all":
+            # The launcher alone (it starts each rank in a session of its own): the kernel
+            # SIGKILLs the ranks as it dies (study/launch.py, die_with_launcher).
+            os.kill(proc.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while any(_alive(pid) for pid in children.values()):
+                assert time.monotonic() < deadline, "ranks outlived their launcher"
+                time.sleep(0.05)
         else:
             os.kill(children[1], signal.SIGKILL)
         # The surviving rank must not wait for its dead peer: the launcher stops it at once.

@@ -77,6 +77,21 @@ def relaunch(processes: int, study_file: Path, out: Path, overrides: list[str]) 
     return 0
 
 
+def die_with_launcher() -> None:
+    """Under a launcher (Linux), have the kernel SIGKILL this rank when its launcher dies:
+    a launcher killed outright (SIGKILL, the OOM killer) cannot stop its ranks, which would
+    otherwise train on as orphans, holding the study directory's lock."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the launcher died before the call above
+        os._exit(1)
+
+
 def report_user_error(err: Exception) -> None:
     """Say a ``UserError`` of this process: on stderr, or, in a rank ``relaunch`` started, to
     the launching process, which prints each distinct message once."""
