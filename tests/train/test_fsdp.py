@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_distributed import WORKER, _load, launch
+from test_distributed import WORKER, assert_trains_like_one, launch
 
 pytestmark = pytest.mark.integration  # a 2-process launch and a single-process run: about 40 s
 
@@ -34,17 +34,7 @@ def whole(tiny_model_dir, tmp_path_factory):
 
 @pytest.mark.parametrize("method", ["sft", "dpo"])
 def test_fsdp_on_two_processes_trains_like_one(sharded, whole, method, tiny):
-    single, single_weights = _load(whole, method, 0)
-    for rank in (0, 1):
-        multi, multi_weights = _load(sharded, method, rank)
-        assert multi["world_size"] == 2
-        assert multi["train_losses"] == pytest.approx(single["train_losses"], rel=1e-5)
-        assert [s for s, _ in multi["curve"]] == [s for s, _ in single["curve"]] == [0, 2, 4]
-        assert [v for _, v in multi["curve"]] == pytest.approx([v for _, v in single["curve"]], rel=1e-5)
-        assert multi["tokens"] == single["tokens"]
-        assert multi_weights.keys() == single_weights.keys()
-        for name, value in single_weights.items():
-            torch.testing.assert_close(multi_weights[name], value, rtol=1e-5, atol=1e-5)
+    single, single_weights = assert_trains_like_one(sharded, whole, method)
     # Full fine-tuning moved every weight matrix (no adapter): the comparison is not of two
     # untouched models.
     start = tiny.model.state_dict()
