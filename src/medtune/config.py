@@ -173,11 +173,15 @@ class Compute(Strict):
     processes: int = Field(1, ge=1, description="processes on this node, one per GPU (or CPU "
                            "processes with gloo); more than 1 relaunches the study under torch.distributed.run")
     strategy: Literal["ddp", "fsdp"] = Field(
-        "ddp", description="ddp: a full replica per process; fsdp: weights sharded across GPUs "
-        "(full fine-tuning of large models; GPU only)")
+        "ddp", description="ddp: a full replica per process; fsdp: weights sharded across the "
+        "processes (full fine-tuning of large models; GPUs, or CPUs with gloo)")
     fan_out: bool = Field(
         True, description="with several GPUs and a sweep of several configs, train the configs side by "
         "side, one per GPU, instead of each on all GPUs (study/fanout.py)")
+    timeout_minutes: float = Field(
+        30.0, gt=0, description="under several processes, how long a process waits for the others "
+        "at a collective before it gives up (a rank that hangs); raise it when rank 0's LLM judges "
+        "take longer, as the other ranks wait for them")
 
 
 class Study(Strict):

@@ -4,6 +4,7 @@ fanned-out sweep stores the runs a sequential one does."""
 from __future__ import annotations
 
 import pytest
+from tolerance import assert_close
 
 from medtune.config import parse_study
 from medtune.study.fanout import assign, fan_out_devices
@@ -49,7 +50,12 @@ def test_fans_out_only_with_several_gpus_one_process_and_several_configs():
 @pytest.mark.integration  # two tiny studies and two spawned workers: over a minute on this CPU
 def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_path, monkeypatch):
     """The worker processes (two, both on the CPU here: the machinery, not the GPU pinning)
-    train the probes; the sweep then finds them done and selects as it would have."""
+    train the probes; the sweep then finds them done and selects as it would have.
+
+    Losses are compared within tests/tolerance.py's REL, not bit for bit: this test's process
+    runs one thread (conftest), a spawned worker torch's default, so oneDNN splits the same
+    sums differently (on an AMX Xeon eval losses differ in the 7th digit). Statuses, the
+    selected run, the chosen steps and the predicted labels must be equal."""
     from medtune.study import fanout
     from medtune.study.runner import run_study
 
@@ -81,4 +87,4 @@ def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_
     a, b = stored(tmp_path / "sequential"), stored(tmp_path / "fanned")
     assert len(a[0]) == 5 and all(v[0] == "done" for v in b[0].values())
     assert a[1] and a[2]  # SFT and DPO predictions on test, equal in both (a == b)
-    assert a == b  # one process per run either way: the same arithmetic, bit for bit
+    assert_close(b, a)

@@ -2,7 +2,8 @@
 ``torch.distributed.run`` by test_distributed.py (each rank writes its own files), and in the
 test's own process for the single-process side of the comparison.
 
-Usage: python distributed_worker.py MODEL_DIR OUT_DIR
+Usage: python distributed_worker.py MODEL_DIR OUT_DIR [fsdp]
+(fsdp: full fine-tuning sharded with FSDP instead of LoRA under DDP; test_fsdp.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 STEPS, BATCH, EVAL_EVERY, PACK_TOKENS = 4, 8, 2, 320
 
 
-def run(model_dir: str, out: Path, grad_accum: int) -> None:
+def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora: bool = True) -> None:
     import torch
     from safetensors.torch import save_file
 
@@ -38,7 +39,8 @@ def run(model_dir: str, out: Path, grad_accum: int) -> None:
         groups = make(loaded.tokenizer, task, examples, 512)
         settings = TrainSettings(method=method, learning_rate=lr, steps=STEPS, batch_size=BATCH,
                                  grad_accum=grad_accum, eval_every=EVAL_EVERY, beta=0.5, seed=1,
-                                 pack_tokens=PACK_TOKENS)
+                                 pack_tokens=PACK_TOKENS, strategy=strategy,
+                                 **({} if lora else {"lora": None}))
         result = train(copy.deepcopy(loaded.model), groups[:20], groups[20:], settings, strata=strata)
         rank = distributed.rank()
         (out / f"{method}-{rank}.json").write_text(json.dumps({
@@ -53,4 +55,5 @@ def run(model_dir: str, out: Path, grad_accum: int) -> None:
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], Path(sys.argv[2]), grad_accum=2)
+    fsdp = sys.argv[3:] == ["fsdp"]
+    run(sys.argv[1], Path(sys.argv[2]), grad_accum=2, strategy="fsdp" if fsdp else "ddp", lora=not fsdp)

@@ -61,12 +61,13 @@ def _load(out: Path, method: str, rank: int) -> tuple[dict, dict[str, torch.Tens
             load_file(str(out / f"{method}-{rank}.safetensors")))
 
 
-@pytest.mark.parametrize("method", ["sft", "dpo"])
-def test_two_processes_train_like_one(two_processes, one_process, method):
-    single, single_weights = _load(one_process, method, 0)
+def assert_trains_like_one(multi_dir: Path, single_dir: Path, method: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Every rank of the 2-process run in ``multi_dir`` saw the train losses, eval curve, token
+    count and final weights of the single process in ``single_dir``; returns the latter's."""
+    single, single_weights = _load(single_dir, method, 0)
     assert single["world_size"] == 1
     for rank in (0, 1):
-        multi, multi_weights = _load(two_processes, method, rank)
+        multi, multi_weights = _load(multi_dir, method, rank)
         assert multi["world_size"] == 2
         assert multi["train_losses"] == pytest.approx(single["train_losses"], rel=1e-5)
         assert [s for s, _ in multi["curve"]] == [s for s, _ in single["curve"]] == [0, 2, 4]
@@ -77,6 +78,12 @@ def test_two_processes_train_like_one(two_processes, one_process, method):
             # atol: 0.2% of one AdamW step (lr 5e-3); Adam divides by sqrt(v), which makes
             # rounding noise on near-zero gradients a visible, yet tiny, weight difference.
             torch.testing.assert_close(multi_weights[name], value, rtol=1e-5, atol=1e-5)
+    return single, single_weights
+
+
+@pytest.mark.parametrize("method", ["sft", "dpo"])
+def test_two_processes_train_like_one(two_processes, one_process, method):
+    single, _ = assert_trains_like_one(two_processes, one_process, method)
     # Training moved the weights and the losses: the comparison is not of two untouched models.
     assert single["train_losses"][-1] < single["train_losses"][0]
 

@@ -2,6 +2,7 @@
 weights or tokens, and training from it is training with the reference computed in place."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -131,3 +132,37 @@ def test_reference_missing_a_drawn_pair_is_refused(tiny, pairs, tmp_path):
     reference = cache.reference(pairs[:12], [], drawn[1:])
     with pytest.raises(ValueError, match="drawn_indices"):
         train(copy.deepcopy(tiny.model), pairs[:12], [], settings, reference=reference)
+
+
+@pytest.mark.integration  # two 2-process launches: about 30 s
+def test_one_and_two_processes_share_the_cache(tiny_model_dir, tmp_path):
+    """The key names the weights, tokens, packing budget and device, not the process count:
+    what one process stored, two read without a forward, and the other way round. (Under two
+    processes each rank packs its half of the pairs, so values agree to float rounding.)"""
+    import json
+
+    from refcache_worker import run
+    from test_distributed import launch
+    from tolerance import assert_close
+
+    worker = str(Path(__file__).with_name("refcache_worker.py"))
+
+    def seen(out):
+        return [json.loads(p.read_text()) for p in sorted(out.glob("rank-*.json"))]
+
+    by_one, by_two = tmp_path / "by-one", tmp_path / "by-two"
+    run(str(tiny_model_dir), by_one, tmp_path / "one-fills")  # this process: one of one
+    proc = launch(2, [worker, str(tiny_model_dir), str(by_one), str(tmp_path / "two-read")])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = launch(2, [worker, str(tiny_model_dir), str(by_two), str(tmp_path / "two-fill")])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run(str(tiny_model_dir), by_two, tmp_path / "one-reads")
+
+    [one_fills], two_read = seen(tmp_path / "one-fills"), seen(tmp_path / "two-read")
+    two_fill, [one_reads] = seen(tmp_path / "two-fill"), seen(tmp_path / "one-reads")
+    assert one_fills["pairs_computed"] == 16 and [r["world_size"] for r in two_read] == [2, 2]
+    assert [r["pairs_computed"] for r in two_read] == [0, 0] and one_reads["pairs_computed"] == 0
+    assert {r["file"] for r in [one_fills, *two_read, *two_fill, one_reads]} == {one_fills["file"]}
+    assert all(r["values"] == one_fills["values"] for r in two_read)  # read back, bit for bit
+    assert_close(two_fill[0]["values"], one_fills["values"])  # computed in shards: rounding
+    assert list(by_one.iterdir())[0].name == list(by_two.iterdir())[0].name

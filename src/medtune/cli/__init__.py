@@ -36,5 +36,13 @@ def main() -> None:
     except UserError as err:
         # Plain text: messages quote user data (brackets would be read as rich markup) and
         # FILE:LINE lines must not be wrapped, so editors and grep can jump to them.
-        typer.echo(f"error: {err}", err=True)
+        from medtune.study.launch import report_user_error
+
+        report_user_error(err)  # under several processes: once, naming the rank (study/launch.py)
         sys.exit(2)
+    except Exception as err:
+        from medtune.study.launch import lost_contact
+
+        if not lost_contact(err):  # a peer that died: one line naming this rank, no traceback
+            raise
+        sys.exit(1)

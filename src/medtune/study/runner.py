@@ -113,11 +113,12 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.report.results import build_results
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
-
+    from medtune.study.launch import die_with_launcher
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
 
-    distributed.init_from_env()  # under a launcher: every rank runs this study (docs/scaling.md)
+    die_with_launcher()  # a rank whose launcher is killed does not train on alone
+    distributed.init_from_env(study.compute.timeout_minutes)  # under a launcher: every rank runs this study (docs/scaling.md)
     main = distributed.is_main()
     progress = progress if progress is not None and main else Progress()
     if study.training.batch_size % distributed.world_size():
@@ -155,6 +156,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         store.close()
         if held.get("lock") is not None:
             held["lock"].close()
+    distributed.shutdown()  # not after an error: a dead peer would never reach the barrier
     return StudyOutcome(out_dir, report_path, results)
 
 

@@ -132,13 +132,29 @@ def main_first(fn: Callable[[], R]) -> R:
     return box["value"] if is_main() else fn()
 
 
-def init_from_env() -> None:
+def init_from_env(timeout_minutes: float = 30.0) -> None:
     """Join the process group a launcher (torch.distributed.run, accelerate launch) describes
-    in the environment: gloo on CPU, NCCL on GPU (accelerate's choice). Nothing otherwise."""
+    in the environment: gloo on CPU, NCCL on GPU (accelerate's choice). Nothing otherwise.
+
+    ``timeout_minutes``: how long a rank waits at a collective for the others before it raises
+    (a peer that hangs; one that died closes its connections and is noticed at once)."""
     import os
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from datetime import timedelta
+
         import torch
         from accelerate import PartialState
 
-        PartialState(cpu=not torch.cuda.is_available())
+        PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(minutes=timeout_minutes))
+
+
+def shutdown() -> None:
+    """Leave the process group once every rank is done. A rank that exits with it still open
+    may abort in gloo's teardown ("terminate called without an active exception", SIGABRT),
+    which the launcher reports as a failed rank although the study finished."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

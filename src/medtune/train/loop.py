@@ -12,7 +12,7 @@ the whole batch at once, whatever the split.
 
 Several processes (``torch.distributed.run`` / ``accelerate launch``; gloo on CPU, NCCL on GPU):
 every rank draws the same seeded batch stream and takes a contiguous share of each step's
-examples; the model is wrapped in DDP (or FSDP, GPU only) through a ``PackedScorer``. The loss
+examples; the model is wrapped in DDP (or FSDP, train/fsdp.py) through a ``PackedScorer``. The loss
 keeps the *global* denominator, which every rank knows because it sees the whole step's
 indices, and is multiplied by the world size because DDP averages the ranks' gradients: the
 reduced gradient is exactly the single-process one, up to float summation order. Eval losses
@@ -71,7 +71,7 @@ class TrainSettings:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     pack_tokens: int = 1024  # tokens per packed row
-    strategy: Literal["ddp", "fsdp"] = "ddp"  # across processes; FSDP only on GPU
+    strategy: Literal["ddp", "fsdp"] = "ddp"  # across processes (FSDP: GPU or CPU)
     mixed_precision: Literal["no", "bf16"] = "no"  # bf16 only on GPU
 
 
@@ -247,7 +247,7 @@ def train(
             raise ValueError("resuming an FSDP run is not supported; start the run again")
         ckpt.set_weights(model, ckpt.load_weights(resume))
         trainer_state = ckpt.load_trainer(resume)
-    scorer = accelerator.prepare(PackedScorer(model))  # FSDP: before the optimizer sees params
+    scorer, shell = parallel.prepare(accelerator, PackedScorer(model), settings)
     params = [p for p in scorer.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = get_scheduler(
@@ -296,7 +296,7 @@ def train(
         indices = next(stream)
         loss_value, tokens_step = _step(scorer, accelerator, train_groups, indices, settings, reference)
         tokens += tokens_step
-        accelerator.clip_grad_norm_(params, settings.max_grad_norm)
+        parallel.clip_grad_norm(accelerator, scorer, params, settings.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -312,7 +312,7 @@ def train(
                        "tokens": tokens, "seconds": seconds})
     seconds = seconds_before + time.perf_counter() - start
 
-    model = parallel.trained_model(accelerator, scorer, settings)
+    model = parallel.trained_model(accelerator, scorer, shell)
     if settings.lora is not None:
         model = model.merge_and_unload()
     if attn_before is not None:  # evaluation and generation run as before training

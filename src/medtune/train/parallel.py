@@ -1,5 +1,5 @@
 """How the training loop is spread over processes: the accelerate ``Accelerator`` (DDP by
-default, FSDP when asked), log-probs under the model being trained, and its weights gathered
+default; FSDP when asked, train/fsdp.py), log-probs under the model being trained, and its weights gathered
 back. train/loop.py holds the arithmetic that makes N processes equal one."""
 
 from __future__ import annotations
@@ -8,44 +8,67 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from medtune.train.packing import Group, sequence_logprobs, sharded_logprobs
+from medtune.train.packing import Group, PackedScorer, sequence_logprobs, sharded_logprobs
 
 if TYPE_CHECKING:
     from medtune.train.loop import TrainSettings
 
 
 def accelerator(settings: TrainSettings) -> Any:
-    """DDP (accelerate's default) across processes, FSDP when asked; bf16 autocast when asked.
-    Both of the latter need CUDA: on a CPU they would be slow, untested paths."""
+    """DDP (accelerate's default) across processes; bf16 autocast when asked (GPU only: on a
+    CPU it would be a slow, untested path). FSDP wraps the model itself (``prepare``)."""
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
-    if not cuda and (settings.strategy == "fsdp" or settings.mixed_precision == "bf16"):
-        raise ValueError("FSDP and bf16 mixed precision need a GPU; use strategy ddp and no mixed "
-                         "precision on a CPU")
-    kwargs: dict[str, Any] = {}
-    if settings.strategy == "fsdp":
-        from medtune.train.fsdp import plugin
+    if not cuda and settings.mixed_precision == "bf16":
+        raise ValueError("bf16 mixed precision needs a GPU; use no mixed precision on a CPU")
+    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision)
 
-        kwargs["fsdp_plugin"] = plugin()
-    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision, **kwargs)
+
+def prepare(accelerator, scorer: PackedScorer, settings: TrainSettings) -> tuple[Any, Any]:
+    """``scorer`` wrapped for training (DDP by accelerate, or FSDP under several processes)
+    and, for FSDP, the skeleton ``trained_model`` fills (train/fsdp.py). Before the optimizer
+    sees the parameters: FSDP replaces them with shards."""
+    if settings.strategy == "fsdp" and accelerator.num_processes > 1:
+        from medtune.train import fsdp
+
+        shell = fsdp.skeleton(scorer.lm)
+        return fsdp.wrap(scorer, accelerator.device, settings.mixed_precision), shell
+    return accelerator.prepare(scorer), None
+
+
+def clip_grad_norm(accelerator, scorer, params: list[torch.nn.Parameter], max_norm: float) -> None:
+    if _fsdp(scorer):
+        from medtune.train.fsdp import clip_grad_norm as sharded
+
+        sharded(scorer, max_norm)
+    else:
+        accelerator.clip_grad_norm_(params, max_norm)
+
+
+def _fsdp(scorer: Any) -> bool:
+    from medtune.train.fsdp import is_wrapped
+
+    return is_wrapped(scorer)
 
 
 def logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings) -> torch.Tensor:
     """Summed completion log-probs of ``groups`` under the model being trained, on every rank.
     DDP: each rank scores a shard (the unwrapped model: no gradient, no DDP hook needed).
     FSDP: every forward needs every rank, so all ranks score all groups through the wrapper."""
-    if settings.strategy == "fsdp":
-        return sequence_logprobs(scorer, groups, settings.pack_tokens, device=accelerator.device)
+    if _fsdp(scorer):
+        with torch.no_grad():  # a forward FSDP will see no backward of
+            return sequence_logprobs(scorer, groups, settings.pack_tokens, device=accelerator.device)
     return sharded_logprobs(accelerator.unwrap_model(scorer).lm, groups, settings.pack_tokens)
 
 
-def trained_model(accelerator, scorer, settings: TrainSettings) -> Any:
-    """The trained causal LM (LoRA still unmerged), whole, on every rank."""
-    if settings.strategy == "fsdp":
+def trained_model(accelerator, scorer, shell: Any) -> Any:
+    """The trained causal LM (LoRA still unmerged), whole, on every rank (FSDP: gathered into
+    ``shell``, from ``prepare``)."""
+    if _fsdp(scorer):
         from medtune.train.fsdp import unsharded
 
-        return unsharded(accelerator, scorer)
+        return unsharded(scorer, shell)
     return accelerator.unwrap_model(scorer).lm
 
 
@@ -54,8 +77,8 @@ def trainable_weights(accelerator, scorer) -> dict[str, torch.Tensor]:
     under 1 or N processes). FSDP: gathered, a collective every rank must call."""
     from medtune.train import checkpoint as ckpt
 
-    if accelerator.distributed_type.name == "FSDP":
+    if _fsdp(scorer):
         from medtune.train.fsdp import trainable_weights as gathered
 
-        return gathered(accelerator, scorer)
+        return gathered(scorer)
     return ckpt.trainable_weights(accelerator.unwrap_model(scorer).lm)

@@ -16,6 +16,11 @@ Only the pairs a run will draw are computed (``indices``): a short DPO budget on
 split (the quick demo: 6 steps x 8 pairs of 300) would otherwise pay a reference pass over
 pairs no step uses. Pairs not yet computed are NaN in the file; a later run that draws more
 (a longer budget, another seed) computes just the missing ones and rewrites the file.
+
+The process count is deliberately not in the key: a study continued on another number of
+processes (docs/scaling.md) reads what the earlier run stored. Values computed under N
+processes (each rank packs its shard of the pairs) equal one process's to float rounding;
+tests/train/test_refcache.py checks that 1 and 2 processes share one file both ways.
 """
 
 from __future__ import annotations
