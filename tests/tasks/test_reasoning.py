@@ -7,7 +7,7 @@ import pytest
 from medtune.data.records import Example
 from medtune.evaluate.open_answers import names_only
 from medtune.tasks import get_task
-from medtune.tasks.conditions import BY_KEY, CONDITIONS
+from medtune.tasks.synthetic.conditions import BY_KEY, CONDITIONS
 
 TASK = get_task("reasoning")
 
