@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
+from medtune.study.baselines import BaselineSettings
 
 
 class Strict(BaseModel):
@@ -176,6 +177,8 @@ class Study(Strict):
     statistics: Statistics = Field(default_factory=Statistics)
     judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")
     compute: Compute = Field(default_factory=Compute)
+    baselines: list[BaselineSettings] = Field(
+        default_factory=list, description="served models (OpenAI-compatible endpoints) evaluated as variants")
 
     @model_validator(mode="after")
     def known_tasks(self) -> Study:
@@ -192,6 +195,8 @@ class Study(Strict):
         names = [t.task for t in self.tasks]
         if len(set(names)) != len(names):
             raise ValueError("a task is listed twice")
+        if len({b.name for b in self.baselines}) != len(self.baselines):
+            raise ValueError("baseline names must be unique (each is a variant of the report)")
         if self.judges is not None:
             stray = sorted(set(self.judges.rubrics) - set(names))
             if stray:

@@ -16,11 +16,16 @@ from medtune.judges.egress import check_egress
 
 
 class Backend(Protocol):
-    def complete(self, messages: list[dict[str, str]]) -> str: ...
+    # response_format: an OpenAI structured-output request (judges/structured.py), or None
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str: ...
 
 
 class TransientError(Exception):
     """A failure worth retrying (connection, timeout, rate limit, server error)."""
+
+
+class StructuredUnsupported(Exception):
+    """The backend refused a structured-output request: ask again in plain text."""
 
 
 _BACKENDS: dict[str, Callable[[JudgeSettings], Backend]] = {}
@@ -62,16 +67,19 @@ class OpenAIBackend:
         self.client = openai.OpenAI(base_url=settings.base_url, api_key=key, max_retries=0,
                                     timeout=settings.timeout_seconds)
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
         o = self._openai
+        extra = {} if response_format is None else {"response_format": response_format}
         try:
             resp = self.client.chat.completions.create(
                 model=self.settings.model, messages=messages, temperature=0,
-                seed=self.settings.seed, max_tokens=self.settings.max_tokens,
+                seed=self.settings.seed, max_tokens=self.settings.max_tokens, **extra,
             )
         except (o.APIConnectionError, o.APITimeoutError, o.RateLimitError, o.InternalServerError) as err:
             raise TransientError(f"{type(err).__name__}: {err}") from err
         except o.APIStatusError as err:
+            if response_format is not None and err.status_code in (400, 422):
+                raise StructuredUnsupported(f"HTTP {err.status_code}") from err
             raise UserError(f"judge {self.settings.name!r}: the server refused the call "
                             f"(HTTP {err.status_code}); check `model` and the API key") from None
         return resp.choices[0].message.content or ""
@@ -89,7 +97,9 @@ class LocalBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(settings.model)
         self.model = AutoModelForCausalLM.from_pretrained(settings.model).eval()
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
+        if response_format is not None:  # no constrained decoding here: the caller asks in text
+            raise StructuredUnsupported("the local backend has no structured output")
         torch = self.torch
         torch.manual_seed(self.settings.seed)
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,

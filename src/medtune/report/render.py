@@ -73,13 +73,18 @@ def _check_contract(results: dict) -> None:
         missing += [f"tasks.{name}.{k}" for k in ("metric", "n_test", "variants", "comparisons")
                     if k not in task]
         for v, var in (task.get("variants") or {}).items():
-            if v not in VARIANTS:
+            if v not in VARIANTS and v not in (task.get("baselines") or {}):
                 missing.append(f"tasks.{name}.variants.{v} (unknown variant; expected base/sft/dpo)")
             elif "value" not in var:
                 missing.append(f"tasks.{name}.variants.{v}.value")
     if missing:
         raise ValueError("results dict does not follow results.json schema 1: "
                          + ", ".join(missing))
+
+
+def _variant_order(variants: dict) -> list[str]:
+    """base, SFT, DPO, then the study's served baselines (study/baselines.py)."""
+    return [v for v in VARIANTS if v in variants] + [v for v in variants if v not in VARIANTS]
 
 
 def _dpo_to_sft(results: dict, task: str) -> float | None:
@@ -171,11 +176,9 @@ def _open_task_view(task: dict) -> dict:
     for ep in endpoints:
         headers += [metric_label(ep), "95% CI"]
     rows = []
-    for v in VARIANTS:
-        if v not in task["variants"]:
-            continue
+    for v in _variant_order(task["variants"]):
         r = task["variants"][v]
-        row = [LABELS[v]]
+        row = [LABELS.get(v, v)]
         for ep in endpoints:
             value, ci = endpoint_value(r, task["metric"], ep)
             row += [_num(value), _ci(ci)]
@@ -206,9 +209,9 @@ def _open_task_view(task: dict) -> dict:
 def _task_view(name: str, task: dict) -> dict:
     metric = metric_label(task["metric"])
     endpoints = list(task.get("endpoints") or [])
-    variants = [(v, task["variants"][v]) for v in VARIANTS if v in task["variants"]]
+    variants = [(v, task["variants"][v]) for v in _variant_order(task["variants"])]
     primary = f"{metric} (mean over endpoints)" if len(endpoints) > 1 else metric
-    rows = [[LABELS[v], _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
+    rows = [[LABELS.get(v, v), _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
              _num(r.get("sensitivity")), _num(r.get("specificity")),
              _pct(r.get("parse_failure_rate"))] for v, r in variants]
     endpoint_rows = []
@@ -216,7 +219,7 @@ def _task_view(name: str, task: dict) -> dict:
         for v, r in variants:
             for ep in endpoints:
                 e = (r.get("per_endpoint") or {}).get(ep, {})
-                endpoint_rows.append([LABELS[v], ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
+                endpoint_rows.append([LABELS.get(v, v), ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
                                       _num(e.get("accuracy")), _ci(e.get("accuracy_ci95")),
                                       _num(e.get("sensitivity")), _num(e.get("specificity"))])
     comparisons = []
@@ -287,9 +290,9 @@ def _source_title(key: str, g: dict) -> str:
 def _graded_view(key: str, g: dict) -> dict:
     """One grading source of a task: per-variant scores, paired tests, agreement."""
     likert = g.get("kind") == "likert"
-    rows = [[LABELS[v], _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
+    rows = [[LABELS.get(v, v), _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
              str(r.get("n_missing", "–"))]
-            for v, r in ((v, g["variants"][v]) for v in VARIANTS if v in g["variants"])]
+            for v, r in ((v, g["variants"][v]) for v in _variant_order(g["variants"]))]
     comparisons = []
     for c in g.get("comparisons", []):
         a, b = LABELS.get(c["a"], c["a"]), LABELS.get(c["b"], c["b"])

@@ -131,12 +131,15 @@ def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> d
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
     comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
+    from medtune.study.baselines import baseline_summaries, study_pairs
+
+    variants_of_study, pairs_of_study = study_pairs(study, VARIANTS, PAIRS)  # served baselines join in
     for entry in study.tasks:
         task = get_task(entry.task)
-        rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
+        rows_by_variant = {v: store.predictions(task.name, v, "test") for v in variants_of_study}
         rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
         n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
-        graded = graded_sources(store, study, task.name, VARIANTS, PAIRS)
+        graded = graded_sources(store, study, task.name, variants_of_study, pairs_of_study)
         for source in graded.values():
             comparisons.extend(source["comparisons"])
         if not task.endpoints and not task.open_ended:
@@ -148,7 +151,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             for v, rows in rows_by_variant.items()
         }
         task_comparisons = []
-        for a, b in PAIRS:
+        for a, b in pairs_of_study:
             if a not in rows_by_variant or b not in rows_by_variant:
                 continue
             ra, rb = rows_by_variant[a], rows_by_variant[b]
@@ -169,6 +172,8 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
         }
         if graded:
             tasks_out[task.name]["graded"] = graded
+        if study.baselines:
+            tasks_out[task.name]["baselines"] = baseline_summaries(store, study, task.name)
         if task.open_ended:
             _graded_headline(tasks_out[task.name], graded)
 

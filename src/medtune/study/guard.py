@@ -8,6 +8,7 @@ model:
 - ``name``: the report's title;
 - ``statistics``: tests, intervals and corrections are recomputed from stored predictions;
 - ``judges``: judge verdicts are cached by their input, a changed jury judges again;
+- ``baselines``: served models' replies are cached by their input, a changed one asks again;
 - ``compute``: the process count and the parallel strategy change results by float rounding
   only (a run checkpointed under 1 process may continue under 4).
 Everything else (model, data, seed, training, sweep grids and budgets, selection rule,
@@ -24,7 +25,7 @@ from medtune.config import Study
 from medtune.errors import UserError
 from medtune.study.store import Store
 
-MAY_CHANGE = ("name", "statistics", "judges", "compute")
+MAY_CHANGE = ("name", "statistics", "judges", "compute", "baselines")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -95,6 +95,10 @@ def preflight(study: Study, study_file: Path | None) -> None:
         from medtune.judges.stage import check_ready
 
         check_ready(study.judges)
+    if study.baselines:
+        from medtune.study.baselines import check_ready as baselines_ready
+
+        baselines_ready(study.baselines)
 
 
 def _device_name() -> str:
@@ -127,6 +131,10 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         from medtune.judges.stage import check_ready
 
         distributed.run_on_main(lambda: check_ready(study.judges))
+    if study.baselines:
+        from medtune.study.baselines import check_ready as baselines_ready
+
+        distributed.run_on_main(lambda: baselines_ready(study.baselines))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
@@ -189,8 +197,10 @@ def _run_task(ctx, td: TaskData, base) -> None:
     if ctx.study.dpo.enabled:
         dpo = run_sweep(ctx, with_generated_rejected(ctx, td, base, sft), "dpo", sft)
         evaluate(ctx, td, dpo, "dpo", "test")
+    from medtune.study.baselines import run_baselines
     from medtune.train.distributed import run_on_main
 
+    run_on_main(lambda: run_baselines(ctx.store.local, ctx.study, td, ctx.progress))
     run_on_main(lambda: _judge(ctx.study, td.task.name, ctx.store.local, ctx.progress))
 
 
@@ -200,9 +210,10 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
     if study.judges is None or task not in study.judges.rubrics:
         return
     from medtune.judges.stage import judge_task
+    from medtune.study.baselines import study_pairs
 
     progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", 1)
-    judge_task(store, study.judges, task)
+    judge_task(store, study.judges, task, variants=study_pairs(study, ("base", "sft", "dpo"), ())[0])
     progress.advance(1)
 
 
