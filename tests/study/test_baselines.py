@@ -76,6 +76,8 @@ def test_baseline_beside_base_sft_dpo_with_paired_p_values(served):
     assert c["p_adjusted"] == pytest.approx(min(1.0, 6 * c["p"]))
     report = (out / "report" / "report.md").read_text()
     assert "hosted vs DPO" in report and "| hosted |" in report
+    assert f"hosted = served model gpt-x, 2-shot, 20 of 20 replies under structured output, {unreadable / 20:.1%} unparseable" in report
+    assert "Served baselines: hosted = served model gpt-x" in (out / "report" / "index.html").read_text()
 
 
 def test_requests_are_few_shot_structured_and_cached(served, tiny_model_dir):

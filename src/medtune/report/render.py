@@ -156,6 +156,12 @@ TEST_LABELS = {"mcnemar_exact": "McNemar (exact)", "paired_t": "paired t-test",
                "wilcoxon_signed_rank": "Wilcoxon signed-rank (check)"}
 
 
+def _served_text(task: dict) -> str:
+    from medtune.study.baselines import describe
+
+    return describe(task.get("baselines") or {})
+
+
 def _rejected_text(task: dict) -> str:
     """'wrong_option' or 'on_policy: train 40 generated, 8 fallback (wrong_option), 0 dropped'."""
     r = task.get("rejected") or {}
@@ -244,6 +250,7 @@ def _task_view(name: str, task: dict) -> dict:
         "n_test": task["n_test"],
         "endpoints": ", ".join(endpoints) or "–",
         "rejected": _rejected_text(task),
+        "served": _served_text(task),
         "deploy": LABELS.get(task.get("deploy"), task.get("deploy") or "–"),
         "recommendation": task["recommendation"],
         "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
@@ -403,6 +410,8 @@ def _markdown(view: dict) -> str:
                 f"endpoints: {_md_cell(t['endpoints'])}.", ""]
         if t["rejected"]:
             out += [f"DPO rejected answers: {_md_cell(t['rejected'])}.", ""]
+        if t.get("served"):
+            out += [f"Served baselines: {_md_cell(t['served'])}.", ""]
         out += [f"**Recommendation:** {_md_cell(t['recommendation'])} "
                 f"(deploy: {_md_cell(t['deploy'])})", "",
                 _md_table(t["variant_headers"], t["variant_rows"]), ""]

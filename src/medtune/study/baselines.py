@@ -153,3 +153,14 @@ def baseline_summaries(store: Any, study: Any, task: str) -> dict[str, Any]:
     """{name: how its replies came back} as recorded by ``evaluate_baseline``."""
     return {b.name: store.meta(f"baseline/{task}/{b.name}") for b in study.baselines
             if store.meta(f"baseline/{task}/{b.name}") is not None}
+
+
+def describe(summaries: dict[str, Any]) -> str:
+    """One clause per baseline for the report: its model, shots, how its replies came back."""
+    parts = []
+    for name, s in summaries.items():
+        how = (f"{s['structured_replies']} of {s['n']} replies under structured output" if s.get("structured_requested")
+               else "plain-text replies")
+        bad = "" if s.get("unparseable_rate") is None else f", {s['unparseable_rate']:.1%} unparseable"
+        parts.append(f"{name} = served model {s['model']}, {s['shots']}-shot, {how}{bad}")
+    return "; ".join(parts)
