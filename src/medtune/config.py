@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
 from medtune.study.baselines import BaselineSettings
+from medtune.study.tracking import Tracking
 
 
 class Strict(BaseModel):
@@ -177,6 +178,7 @@ class Study(Strict):
     statistics: Statistics = Field(default_factory=Statistics)
     judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")
     compute: Compute = Field(default_factory=Compute)
+    tracking: Tracking = Field(default_factory=Tracking, description="TensorBoard event files, MLflow")
     baselines: list[BaselineSettings] = Field(
         default_factory=list, description="served models (OpenAI-compatible endpoints) evaluated as variants")
 

@@ -9,6 +9,7 @@ model:
 - ``statistics``: tests, intervals and corrections are recomputed from stored predictions;
 - ``judges``: judge verdicts are cached by their input, a changed jury judges again;
 - ``baselines``: served models' replies are cached by their input, a changed one asks again;
+- ``tracking``: where curves are shown (TensorBoard, MLflow), not what they are;
 - ``compute``: the process count and the parallel strategy change results by float rounding
   only (a run checkpointed under 1 process may continue under 4).
 Everything else (model, data, seed, training, sweep grids and budgets, selection rule,
@@ -25,7 +26,7 @@ from medtune.config import Study
 from medtune.errors import UserError
 from medtune.study.store import Store
 
-MAY_CHANGE = ("name", "statistics", "judges", "compute", "baselines")
+MAY_CHANGE = ("name", "statistics", "judges", "compute", "baselines", "tracking")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
