@@ -169,6 +169,9 @@ class Study(Strict):
     name: str
     seed: int = 0
     model: str
+    revision: str | None = Field(None, description="a Hub model's branch, tag or commit (default main); "
+                                 "the commit used is pinned in study.db")
+    chat_template: str | None = Field(None, description="Jinja chat template for a model whose tokenizer has none")
     tasks: list[TaskEntry] = Field(min_length=1)
     training: Training = Field(default_factory=Training)
     sft: Sft

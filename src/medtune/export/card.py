@@ -101,7 +101,9 @@ def _training(study: Any, results: dict[str, Any], task: str, variant: str) -> l
               "dpo": "supervised fine-tuning, then direct preference optimization on top"}[variant]
     sweep = results["tasks"][task].get("sweep", {})
     winners = {m: sweep[m].get("winner") for m in ("sft", "dpo") if isinstance(sweep.get(m), dict)}
+    revision = results.get("study", {}).get("model_revision")
     return [
+        f"- Base model: `{study.model}`" + (f" at commit `{revision}`" if revision else "") + ".",
         f"- Method: {method}; runs chosen by the paper's protocol (eval-loss plateau, then the dev split): "
         f"{json.dumps(winners) if winners else 'n/a'}.",
         f"- Data hash of `{task}` (sha256 over its examples and splits): `{hashes.get(task, 'n/a')}`.",

@@ -116,13 +116,16 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
         raise UserError(f"--format adapter: {why}, so there is no adapter; use --format merged")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out}: already exists; give a new folder as --out (an export never overwrites)")
+    from medtune.models.hub import stored_revision
+
     store = Store(study_dir / "study.db")
     try:
         chain = checkpoint_chain(store, study_dir, task_name, resolved)
+        revision = stored_revision(store, study.model)
     finally:
         store.close()
 
-    loaded = load_model(study.model, study.training.dtype)
+    loaded = load_model(study.model, study.training.dtype, revision, study.chat_template)
     private_mkdir(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

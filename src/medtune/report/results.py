@@ -202,6 +202,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "medtune_version": __version__,
             "data_hashes": data_hashes,
+            "model_revision": (store.meta("model_revision") or {}).get("commit"),  # a Hub model's pinned commit
         },
         "alpha": study.statistics.alpha,
         "correction": study.statistics.correction,

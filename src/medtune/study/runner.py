@@ -148,7 +148,12 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         check_study_dir(store, study, hashes, out_dir)
         if main:
             write_atomic(out_dir / "study.yaml", dump_study(study))
-        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
+        from medtune.models.hub import pinned_revision
+
+        # a Hub model's commit, pinned in study.db (rank 0 fetches it; the others then find it cached)
+        revision = distributed.run_on_main(lambda: pinned_revision(store.local, study.model, study.revision))
+        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype, revision,
+                                                           study.chat_template))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
