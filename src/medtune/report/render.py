@@ -314,7 +314,9 @@ def _graded_view(key: str, g: dict) -> dict:
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     return {
         "title": _source_title(key, g),
-        "heading": "Graded by " + _source_title(key, g),
+        "heading": "Graded by " + _source_title(key, g) + (
+            " (unparseable replies: " + ", ".join(f"{j} {_pct(r)}" for j, r in g["unparseable"].items()) + ")"
+            if g.get("unparseable") else ""),
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
