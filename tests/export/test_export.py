@@ -70,7 +70,6 @@ def test_merged_export_reproduces_recorded_answers_in_plain_transformers(study_d
 
 
 def test_dpo_adapter_is_the_merged_dpo_model(study_dir, tmp_path, babbling_model_dir):
-    import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 

@@ -51,7 +51,7 @@ def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt
         *_training(study, results, task, variant), "",
         "## How to prompt it", "",
         "The study prompted the model through its chat template, with this system message first "
-        f"(also in `medtune_task.json`):", "",
+        "(also in `medtune_task.json`):", "",
         "```", settings["system_prompt"], "```", "",
         f"Answers were read by {'generation' if settings['evaluation_mode'] == 'generate' else 'comparing the likelihood of the allowed answers'}"
         f"{' (greedy, up to ' + str(settings['max_new_tokens']) + ' new tokens: generation_config.json)' if settings['evaluation_mode'] == 'generate' else ''}."
