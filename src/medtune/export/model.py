@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from medtune.errors import UserError
-from medtune.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_mkdir
+from medtune.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_mkdir, write_atomic
 
 VARIANTS = ("sft", "dpo", "selected")
 FORMATS = ("merged", "adapter")
@@ -136,8 +136,8 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
         loaded.tokenizer.save_pretrained(tmp)
         task_obj = get_task(task_name)
         _write_generation_config(loaded, study, task_obj, tmp)
-        (tmp / TASK_FILE).write_text(json.dumps(task_settings(study, task_obj, resolved), indent=2), encoding="utf-8")
-        (tmp / "README.md").write_text(model_card(study, results, task_name, resolved, fmt), encoding="utf-8")
+        write_atomic(tmp / TASK_FILE, json.dumps(task_settings(study, task_obj, resolved), indent=2))
+        write_atomic(tmp / "README.md", model_card(study, results, task_name, resolved, fmt))
         _make_private(tmp)
         if out.exists():
             out.rmdir()  # an empty folder the user made for it
@@ -198,7 +198,7 @@ def _write_adapter(loaded: Any, chain: list[Path], study: Any, tmp: Path) -> Non
     config_path = tmp / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = base_model_id(study.model) or study.model
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True), encoding="utf-8")
+    write_atomic(config_path, json.dumps(config, indent=2, sort_keys=True))
 
 
 def stack_adapters(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:

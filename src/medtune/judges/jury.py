@@ -87,7 +87,9 @@ def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequ
         if not call:
             continue
         backend = backend or make_backend(settings)
-        # A verdict constrained to the rubric's words where the server offers it (structured.py)
+        # A verdict constrained to the rubric's words where the server offers it (structured.py).
+        # The cache key leaves the format out on purpose: the question is the same, so verdicts
+        # cached before structured output existed stay valid.
         raw, structured = caller.call(
             lambda f: call_with_retries(backend, messages, settings, response_format=f), fmt)
         verdict = rubric.parse(answer_text(raw) if structured else raw)
