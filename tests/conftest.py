@@ -142,9 +142,7 @@ class ChatServer:
         self.httpd.server_close()
 
 
-@pytest.fixture()
-def chat_server():
-    """``chat_server(replies, fail_first=0, structured="ignore")`` starts a ChatServer; all are shut down after the test."""
+def _chat_servers():
     servers = []
 
     def start(replies, fail_first: int = 0, structured: str = "ignore") -> ChatServer:
@@ -154,3 +152,15 @@ def chat_server():
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture()
+def chat_server():
+    """``chat_server(replies, fail_first=0, structured="ignore")`` starts a ChatServer; all are shut down after the test."""
+    yield from _chat_servers()
+
+
+@pytest.fixture(scope="module")
+def module_chat_server():
+    """``chat_server`` for module-scoped fixtures (one study run shared by a module's tests)."""
+    yield from _chat_servers()

@@ -36,16 +36,13 @@ def _study(model_dir, url, **baseline):
 
 
 @pytest.fixture(scope="module")
-def served(tiny_model_dir, tmp_path_factory):
+def served(tiny_model_dir, tmp_path_factory, module_chat_server):
     """One study with a few-shot baseline on a server that honours structured output."""
-    from conftest import ChatServer
-
-    server = ChatServer({"gpt-x": hosted}, structured="honour")
+    server = module_chat_server({"gpt-x": hosted}, structured="honour")
     out = tmp_path_factory.mktemp("served") / "study"
     study = _study(tiny_model_dir, server.url, shots=2)
     run_study(study, out)
-    yield study, out, server
-    server.close()
+    return study, out, server
 
 
 def test_baseline_beside_base_sft_dpo_with_paired_p_values(served):
