@@ -14,6 +14,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 
 from medtune.config import parse_study
 from medtune.judges.structured import answer_text, choice_format
+from medtune.report.recommend import format_p
 from medtune.study.runner import run_study
 from medtune.study.store import Store
 
@@ -71,6 +72,12 @@ def test_baseline_beside_base_sft_dpo_with_paired_p_values(served):
              [np.sum(~right["dpo"] & right["hosted"]), np.sum(~right["dpo"] & ~right["hosted"])]]
     assert c["p"] == pytest.approx(mcnemar(table, exact=True).pvalue)
     assert c["p_adjusted"] == pytest.approx(min(1.0, 6 * c["p"]))
+    deployed = t["deploy"]
+    vs = next(c for c in t["comparisons"] if (c["a"], c["b"]) == (deployed, "hosted"))
+    assert t["recommendation"].endswith(
+        f" Against served baselines: hosted vs {deployed if deployed == 'base' else deployed.upper()}: F1 "
+        f"{t['variants']['hosted']['value']:.2f} vs {t['variants'][deployed]['value']:.2f}, adjusted "
+        f"{format_p(vs['p_adjusted'])}, no significant difference.")
     report = (out / "report" / "report.md").read_text()
     assert "hosted vs DPO" in report and "| hosted |" in report
     assert f"hosted = served model gpt-x, 2-shot, 20 of 20 replies under structured output, {unreadable / 20:.1%} unparseable" in report

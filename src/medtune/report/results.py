@@ -131,7 +131,7 @@ def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> d
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
     comparisons: list[dict[str, Any]] = []  # every comparison of the study, for the correction
-    from medtune.study.baselines import baseline_summaries, study_pairs
+    from medtune.study.baselines import baseline_summaries, study_pairs, versus_baselines
 
     variants_of_study, pairs_of_study = study_pairs(study, VARIANTS, PAIRS)  # served baselines join in
     for entry in study.tasks:
@@ -192,6 +192,8 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             continue
         ratio = compute["per_task"].get(name, {}).get("dpo_to_sft")
         result["deploy"], result["recommendation"] = recommend(result, dpo_to_sft=ratio)
+        if result.get("baselines"):  # "is it better than the hosted model?" in the same sentence
+            result["recommendation"] += versus_baselines(result)
 
     return {
         "schema": 1,
