@@ -59,6 +59,9 @@ def test_merged_export_reproduces_recorded_answers_in_plain_transformers(study_d
     assert result.variant == variant and result.task == "uti"
     for name in ("model.safetensors", "config.json", "tokenizer.json", "generation_config.json", "README.md"):
         assert (out / name).exists(), name
+    assert json.loads((out / "config.json").read_text())["use_cache"] is True  # serving wants the KV cache
+    generation = json.loads((out / "generation_config.json").read_text())
+    assert generation["do_sample"] is False and generation["max_new_tokens"] == 6  # the study's greedy budget
     store = Store(study_dir / "study.db")
     prompts, recorded = store.prompts("uti"), store.predictions("uti", variant, "test")
     store.close()
