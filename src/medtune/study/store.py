@@ -143,7 +143,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0004_served_baselines",
+        "0005_served_baselines",
         """
         CREATE TABLE served_cache (
             baseline TEXT NOT NULL,            -- baseline name from the study file (its variant)
@@ -361,7 +361,7 @@ class Store:
                 (judge, rubric, input_hash, raw, None if verdict is None else json.dumps(verdict), time.time()),
             )
 
-    # --- served-model baselines (0004_served_baselines) --------------------------------------
+    # --- served-model baselines (0005_served_baselines) --------------------------------------
     def served_cached(self, baseline: str, input_hash: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT raw, structured FROM served_cache WHERE baseline=? AND input_hash=?",
                                  (baseline, input_hash)).fetchone()
