@@ -102,3 +102,23 @@ def test_mlflow_missing_is_a_user_error(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_mlflow)
     with pytest.raises(UserError, match="pip install mlflow-skinny"):
         RunTracker(None, (tmp_path / "m").as_uri(), "x", {"run_key": "k"})
+
+
+def test_a_resumed_run_continues_its_mlflow_run(tmp_path):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    from medtune.study.tracking import RunTracker
+
+    uri = (tmp_path / "mlruns").as_uri()
+    settings = {"run_key": "uti/sft/lr=0.001", "seed": 0}
+    first = RunTracker(None, uri, "resumed", settings)
+    first.train_loss(1, 0.9)
+    first.close(finished=False)  # killed after step 1
+    second = RunTracker(None, uri, "resumed", settings)
+    second.train_loss(2, 0.8)
+    second.close(finished=True)
+    client = MlflowClient(tracking_uri=uri)
+    [run] = client.search_runs([client.get_experiment_by_name("resumed").experiment_id])
+    assert run.info.status == "FINISHED"
+    assert sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "train_loss")) == [(1, 0.9), (2, 0.8)]
