@@ -124,3 +124,39 @@ def test_baseline_names_and_egress_are_checked(tiny_model_dir):
         _study(tiny_model_dir, "http://127.0.0.1:1/v1", name="dpo")
     with pytest.raises(UserError, match="outside loopback"):
         _study(tiny_model_dir, "http://8.8.8.8/v1")
+
+
+def test_open_ended_baseline_is_scored_and_judged(tiny_model_dir, tmp_path, chat_server):
+    """A reasoning task: the baseline's free-text answers get the task's automatic outcome
+    (no answer set, so no structured output) and the judges judge them like base/SFT/DPO."""
+    from medtune.tasks import get_task
+
+    gold = {ex.prompt_text(): ex.chosen for ex in get_task("reasoning").generate(30, 0)}
+    replies = {"gpt-x": lambda note: gold.get(note, "no idea") if len(note) % 2 else "no idea",
+               "judge": lambda text: "correct" if "\nseptic arthritis" in text else "incorrect"}
+    server = chat_server(replies, structured="honour")
+    study = parse_study({
+        "name": "served-open", "seed": 0, "model": str(tiny_model_dir),
+        "tasks": [{"task": "reasoning", "data": {"synthetic": {"n": 30}}, "sizes": {"train": 12, "eval": 2, "dev": 2, "test": 14}}],
+        "training": {"batch_size": 4, "pack_tokens": 256},
+        "sft": {"learning_rates": [1e-3], "steps": 1, "eval_every": 1},
+        "dpo": {"enabled": False, "learning_rates": [1e-3], "steps": 1},
+        "evaluation": {"max_new_tokens": 4}, "statistics": {"bootstrap": 100}, "tracking": {"tensorboard": False},
+        "judges": {"jury": [{"name": "j", "backend": "openai", "model": "judge", "base_url": server.url, "backoff_seconds": 0}],
+                   "rubrics": {"reasoning": "equivalence"}},
+        "baselines": [{"name": "hosted", "base_url": server.url, "model": "gpt-x", "backoff_seconds": 0}],
+    }, "test")
+    run_study(study, tmp_path / "study")
+    results = json.loads((tmp_path / "study" / "report" / "results.json").read_text())
+    t = results["tasks"]["reasoning"]
+    store = Store(tmp_path / "study" / "study.db")
+    rows = store.predictions("reasoning", "hosted", "test")
+    store.close()
+    served = [c for c in server.calls if c["model"] == "gpt-x"]
+    assert len(served) == 14 and not any("response_format" in c for c in served)
+    automatic = t["automatic"]["variants"]["hosted"]
+    assert automatic["value"] == pytest.approx(sum(r["scores"]["accuracy"] for r in rows) / 14)
+    graded = t["graded"]["judges:equivalence"]
+    assert set(graded["variants"]) == {"base", "sft", "hosted"} and graded["variants"]["hosted"]["n"] == 14
+    assert {(c["a"], c["b"]) for c in graded["comparisons"]} >= {("base", "hosted"), ("sft", "hosted")}
+    assert t["baselines"]["hosted"]["unparseable_rate"] is None  # free text: nothing to parse
