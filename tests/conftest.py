@@ -96,10 +96,14 @@ def tiny(tiny_model_dir):
 class ChatServer:
     """A real OpenAI-compatible HTTP server on loopback (http.server in a thread): POST
     /v1/chat/completions replies with ``replies[model](last user message)``, and fails with HTTP
-    503 for the first ``fail_first`` calls. ``calls`` holds every request body."""
+    503 for the first ``fail_first`` calls. ``calls`` holds every request body.
 
-    def __init__(self, replies, fail_first: int = 0):
-        self.replies, self.fail_first, self.calls = replies, fail_first, []
+    A request with ``response_format`` (structured output): ``structured="honour"`` wraps the
+    reply as ``{"answer": reply}`` like a server that constrains decoding, ``"refuse"`` answers
+    HTTP 400 like a server without it, ``"ignore"`` (default) answers in plain text."""
+
+    def __init__(self, replies, fail_first: int = 0, structured: str = "ignore"):
+        self.replies, self.fail_first, self.calls, self.structured = replies, fail_first, [], structured
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -110,7 +114,13 @@ class ChatServer:
                     self.send_response(503)
                     self.end_headers()
                     return
+                if "response_format" in body and outer.structured == "refuse":
+                    self.send_response(400)
+                    self.end_headers()
+                    return
                 text = outer.replies[body["model"]](body["messages"][-1]["content"])
+                if "response_format" in body and outer.structured == "honour":
+                    text = json.dumps({"answer": text})
                 data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                                    "choices": [{"index": 0, "finish_reason": "stop",
                                                 "message": {"role": "assistant", "content": text}}]}).encode()
@@ -132,15 +142,25 @@ class ChatServer:
         self.httpd.server_close()
 
 
-@pytest.fixture()
-def chat_server():
-    """``chat_server(replies, fail_first=0)`` starts a ChatServer; all are shut down after the test."""
+def _chat_servers():
     servers = []
 
-    def start(replies, fail_first: int = 0) -> ChatServer:
-        servers.append(ChatServer(replies, fail_first))
+    def start(replies, fail_first: int = 0, structured: str = "ignore") -> ChatServer:
+        servers.append(ChatServer(replies, fail_first, structured))
         return servers[-1]
 
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture()
+def chat_server():
+    """``chat_server(replies, fail_first=0, structured="ignore")`` starts a ChatServer; all are shut down after the test."""
+    yield from _chat_servers()
+
+
+@pytest.fixture(scope="module")
+def module_chat_server():
+    """``chat_server`` for module-scoped fixtures (one study run shared by a module's tests)."""
+    yield from _chat_servers()

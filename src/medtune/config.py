@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
+from medtune.study.baselines import BaselineSettings
+from medtune.study.tracking import Tracking
 
 
 class Strict(BaseModel):
@@ -188,6 +190,9 @@ class Study(Strict):
     name: str
     seed: int = 0
     model: str
+    revision: str | None = Field(None, description="a Hub model's branch, tag or commit (default main); "
+                                 "the commit used is pinned in study.db")
+    chat_template: str | None = Field(None, description="Jinja chat template for a model whose tokenizer has none")
     tasks: list[TaskEntry] = Field(min_length=1)
     training: Training = Field(default_factory=Training)
     sft: Sft
@@ -197,6 +202,9 @@ class Study(Strict):
     statistics: Statistics = Field(default_factory=Statistics)
     judges: JurySettings | None = Field(None, description="LLM judges of the test outputs (graders)")
     compute: Compute = Field(default_factory=Compute)
+    tracking: Tracking = Field(default_factory=Tracking, description="TensorBoard event files, MLflow")
+    baselines: list[BaselineSettings] = Field(
+        default_factory=list, description="served models (OpenAI-compatible endpoints) evaluated as variants")
 
     @model_validator(mode="after")
     def known_tasks(self) -> Study:
@@ -213,6 +221,8 @@ class Study(Strict):
         names = [t.task for t in self.tasks]
         if len(set(names)) != len(names):
             raise ValueError("a task is listed twice")
+        if len({b.name for b in self.baselines}) != len(self.baselines):
+            raise ValueError("baseline names must be unique (each is a variant of the report)")
         if self.judges is not None:
             stray = sorted(set(self.judges.rubrics) - set(names))
             if stray:

@@ -54,3 +54,16 @@ def test_directory_of_an_older_medtune_is_refused(tmp_path):
     with pytest.raises(UserError, match="older medtune"):
         check_study_dir(s, _study(), {"uti": "a" * 64}, tmp_path)
     s.close()
+
+
+def test_a_setting_added_since_the_directory_was_made_continues_at_none(store, tmp_path):
+    """A directory recorded before `revision` and `chat_template` existed (their keys absent)
+    continues while they stay None; using one is a change."""
+    stored = store.meta("study_config")
+    for key in ("revision", "chat_template"):
+        stored.pop(key)
+    store.set_meta({"study_config": stored})
+    check_study_dir(store, _study(), {"uti": "a" * 64}, tmp_path)
+    with pytest.raises(UserError) as err:
+        check_study_dir(store, _study(revision="v2"), {"uti": "a" * 64}, tmp_path)
+    assert 'revision: was (absent), now "v2"' in err.value.problems

@@ -110,6 +110,8 @@ def test_judged_study_reports_likert_with_paired_t_and_wilcoxon(tiny_model_dir, 
     graded = summary["graded"]["judges:summary_likert"]
     assert summary["metric"] == "likert" and summary["graded_by"] == "judges:summary_likert"
     assert graded["judges"] == ["a", "b"] and graded["aggregate"] == "mean"
+    assert graded["unparseable"] == {"a": 0.0, "b": 0.0}  # per judge, over every variant it judged
+    assert all("response_format" in c for c in server.calls)  # structured output asked for (the server ignores it)
     for v in ("base", "sft", "dpo"):
         got = graded["variants"][v]
         assert got["n"] == 12 and got["n_missing"] == 0
@@ -150,7 +152,8 @@ def test_judged_study_reports_likert_with_paired_t_and_wilcoxon(tiny_model_dir, 
     md = (out / "report" / "report.md").read_text()
     html = (out / "report" / "index.html").read_text()
     for text in ("Likert, graded by LLM judges a, b (summary_likert, jury mean)", "Mean Likert (1-5)", "paired t-test",
-                 "Wilcoxon signed-rank", "McNemar (exact)", "Cohen's kappa (quadratic weights)"):
+                 "Wilcoxon signed-rank", "McNemar (exact)", "Cohen's kappa (quadratic weights)",
+                 "(unparseable replies: a 0.0%, b 0.0%)"):
         assert text in md and str(escape(text)) in html
 
     # Running the judge stage again is free: every verdict comes from study.db.

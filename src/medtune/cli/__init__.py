@@ -20,13 +20,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from medtune.cli import compare, data, demo, grade, study
+    from medtune.cli import compare, data, demo, export, grade, study
 
     app.add_typer(data.app, name="data")
     app.add_typer(study.app, name="study")
     app.add_typer(grade.app, name="grade")
     app.command("demo")(demo.demo)
     app.command("compare")(compare.compare)
+    app.command("export")(export.export)
 
 
 def main() -> None:

@@ -16,11 +16,16 @@ from medtune.judges.egress import check_egress, guarded_http_client, refusal_in
 
 
 class Backend(Protocol):
-    def complete(self, messages: list[dict[str, str]]) -> str: ...
+    # response_format: an OpenAI structured-output request (judges/structured.py), or None
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str: ...
 
 
 class TransientError(Exception):
     """A failure worth retrying (connection, timeout, rate limit, server error)."""
+
+
+class StructuredUnsupported(Exception):
+    """The backend refused a structured-output request: ask again in plain text."""
 
 
 _BACKENDS: dict[str, Callable[[JudgeSettings], Backend]] = {}
@@ -67,18 +72,21 @@ class OpenAIBackend:
         self.client = openai.OpenAI(base_url=settings.base_url, api_key=key, max_retries=0,
                                     timeout=settings.timeout_seconds, http_client=http)
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
         o = self._openai
+        extra = {} if response_format is None else {"response_format": response_format}
         try:
             resp = self.client.chat.completions.create(
                 model=self.settings.model, messages=messages, temperature=0,
-                seed=self.settings.seed, max_tokens=self.settings.max_tokens,
+                seed=self.settings.seed, max_tokens=self.settings.max_tokens, **extra,
             )
         except (o.APIConnectionError, o.APITimeoutError, o.RateLimitError, o.InternalServerError) as err:
             if refusal_in(err) is not None:  # the address changed to an outside one: no retry
                 raise refusal_in(err) from None
             raise TransientError(f"{type(err).__name__}: {err}") from err
         except o.APIStatusError as err:
+            if response_format is not None and err.status_code in (400, 422):
+                raise StructuredUnsupported(f"HTTP {err.status_code}") from err
             if 300 <= err.status_code < 400:
                 raise UserError(f"judge {self.settings.name!r} answered with a redirect (HTTP "
                                 f"{err.status_code}) to {err.response.headers.get('location')!r}; medtune "
@@ -101,7 +109,9 @@ class LocalBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(settings.model)
         self.model = AutoModelForCausalLM.from_pretrained(settings.model).eval()
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
+        if response_format is not None:  # no constrained decoding here: the caller asks in text
+            raise StructuredUnsupported("the local backend has no structured output")
         torch = self.torch
         torch.manual_seed(self.settings.seed)
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,

@@ -29,6 +29,8 @@ class JudgeSettings(BaseModel):
     timeout_seconds: float = Field(60.0, gt=0)
     retries: int = Field(3, ge=0, description="extra attempts after a failed call")
     backoff_seconds: float = Field(1.0, ge=0, description="first wait; doubles per retry")
+    structured: bool = Field(True, description="ask for a verdict constrained to the rubric's words "
+                             "(response_format with a JSON schema) where the server offers it")
 
     @model_validator(mode="after")
     def _backend_fields(self) -> JudgeSettings:

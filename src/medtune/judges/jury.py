@@ -51,10 +51,12 @@ def input_hash(settings: JudgeSettings, messages: list[dict[str, str]]) -> str:
 
 
 def call_with_retries(backend: Backend, messages: list[dict[str, str]], settings: JudgeSettings,
-                      sleep: Callable[[float], None] = time.sleep) -> str:
+                      sleep: Callable[[float], None] = time.sleep, response_format: dict | None = None) -> str:
     """Retry transient failures with exponential backoff (backoff_seconds, then x2 each)."""
     for attempt in range(settings.retries + 1):
         try:
+            if response_format is not None:  # structured.py; backends without it are called as before
+                return backend.complete(messages, response_format=response_format)
             return backend.complete(messages)
         except TransientError as err:
             if attempt == settings.retries:
@@ -70,7 +72,11 @@ def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequ
     """{example_id: verdict or None (unparseable)}; the backend is built only on a cache miss.
     With ``call=False`` nothing is called: an item not in the cache is left out (reports read
     verdicts this way and never run a model)."""
+    from medtune.judges.structured import StructuredCaller, answer_text, choice_format
+
     out: dict[str, Verdict | None] = {}
+    caller = StructuredCaller()
+    fmt = choice_format(rubric.name, rubric.words) if settings.structured else None
     for item in items:
         messages = rubric.messages(item.prompt, item.output, item.gold)
         key = input_hash(settings, messages)
@@ -81,8 +87,12 @@ def judge_items(store: Any, settings: JudgeSettings, rubric: Rubric, items: Sequ
         if not call:
             continue
         backend = backend or make_backend(settings)
-        raw = call_with_retries(backend, messages, settings)
-        verdict = rubric.parse(raw)
+        # A verdict constrained to the rubric's words where the server offers it (structured.py).
+        # The cache key leaves the format out on purpose: the question is the same, so verdicts
+        # cached before structured output existed stay valid.
+        raw, structured = caller.call(
+            lambda f: call_with_retries(backend, messages, settings, response_format=f), fmt)
+        verdict = rubric.parse(answer_text(raw) if structured else raw)
         store.cache_judgement(settings.name, rubric.name, key, raw, verdict)
         out[item.example_id] = verdict
     return out

@@ -26,6 +26,11 @@ class Rubric:
     def choices(self) -> list[Verdict]:
         return [1, 2, 3, 4, 5] if self.kind == "likert" else [True, False]
 
+    @property
+    def words(self) -> list[str]:
+        """The replies that parse, as a structured-output choice list (judges/structured.py)."""
+        return [str(c) for c in self.choices] if self.kind == "likert" else ["correct", "incorrect"]
+
     def messages(self, prompt: str, output: str, gold: str | None = None) -> list[dict[str, str]]:
         parts = [f"## Input\n{prompt}"]
         if self.needs_gold:

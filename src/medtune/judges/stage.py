@@ -8,6 +8,7 @@ missing API key or judge model fails the study before hours of compute, not afte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,13 @@ def check_ready(jury: JurySettings) -> None:
 
 
 def judge_task(store: Any, jury: JurySettings, task: str, call: bool = True,
-               backends: dict | None = None) -> JudgedTask | None:
-    """The jury on a task's test predictions, or None when no rubric is set for the task."""
+               backends: dict | None = None, variants: Sequence[str] = ("base", "sft", "dpo")) -> JudgedTask | None:
+    """The jury on a task's test predictions (of ``variants``: the study's served baselines
+    too), or None when no rubric is set for the task."""
     if task not in jury.rubrics:
         return None
     rubric = get_rubric(jury.rubrics[task])
-    per_variant = judge_predictions(store, task, rubric, jury.jury, backends=backends,
+    per_variant = judge_predictions(store, task, rubric, jury.jury, variants=variants, backends=backends,
                                     likert=jury.likert, call=call)
     pooled = {j.name: {f"{v}/{e}": x for v, r in per_variant.items() for e, x in r.verdicts[j.name].items()}
               for j in jury.jury}

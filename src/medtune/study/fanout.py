@@ -75,10 +75,11 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
     from medtune.study.store import Store
     from medtune.study.sweep import probe_keep
     from medtune.study.training import load_checkpoint, run_key, train_run
+    from medtune.models.hub import stored_revision
 
-    loaded = load_model(study.model, study.training.dtype)
     store = Store(out_dir / "study.db")
     try:
+        loaded = load_model(study.model, study.training.dtype, stored_revision(store, study.model), study.chat_template)
         ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         start = base if start_spec[0] == "base" else Lazy(lambda: load_checkpoint(ctx, base, *start_spec[1:]))

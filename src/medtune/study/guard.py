@@ -8,6 +8,8 @@ model:
 - ``name``: the report's title;
 - ``statistics``: tests, intervals and corrections are recomputed from stored predictions;
 - ``judges``: judge verdicts are cached by their input, a changed jury judges again;
+- ``baselines``: served models' replies are cached by their input, a changed one asks again;
+- ``tracking``: where curves are shown (TensorBoard, MLflow), not what they are;
 - ``compute``: the process count and the parallel strategy change results by float rounding
   only (a run checkpointed under 1 process may continue under 4).
 Everything else (model, data, seed, training, sweep grids and budgets, selection rule,
@@ -24,7 +26,7 @@ from medtune.config import Study
 from medtune.errors import UserError
 from medtune.study.store import Store
 
-MAY_CHANGE = ("name", "statistics", "judges", "compute")
+MAY_CHANGE = ("name", "statistics", "judges", "compute", "baselines", "tracking")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -55,6 +57,12 @@ def _show(value: Any) -> str:
     return "(absent)" if value is _ABSENT else json.dumps(value)
 
 
+def _same(was: Any, now: Any) -> bool:
+    """Equal, or a key a newer medtune added (absent before) left at None: a directory of an
+    older medtune continues as long as the new setting is not used."""
+    return was == now or (was is _ABSENT and now is None) or (was is None and now is _ABSENT)
+
+
 def check_study_dir(store: Store, study: Study, data_hashes: dict[str, str], out_dir: Path) -> None:
     """Record the study on a new directory; refuse a different study on a used one."""
     mine = identity(study)
@@ -70,7 +78,7 @@ def check_study_dir(store: Store, study: Study, data_hashes: dict[str, str], out
     changed = [
         f"{k}: was {_show(stored.get(k, _ABSENT))}, now {_show(mine.get(k, _ABSENT))}"
         for k in sorted(set(stored) | set(mine))
-        if stored.get(k, _ABSENT) != mine.get(k, _ABSENT)
+        if not _same(stored.get(k, _ABSENT), mine.get(k, _ABSENT))
     ]
     changed += [
         f"data of task {t}: hash was {hashes.get(t, '(absent)')[:12]}, now {data_hashes.get(t, '(absent)')[:12]}"

@@ -95,6 +95,10 @@ def preflight(study: Study, study_file: Path | None) -> None:
         from medtune.judges.stage import check_ready
 
         check_ready(study.judges)
+    if study.baselines:
+        from medtune.study.baselines import check_ready as baselines_ready
+
+        baselines_ready(study.baselines)
 
 
 def _device_name() -> str:
@@ -128,6 +132,10 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         from medtune.judges.stage import check_ready
 
         distributed.run_on_main(lambda: check_ready(study.judges))
+    if study.baselines:
+        from medtune.study.baselines import check_ready as baselines_ready
+
+        distributed.run_on_main(lambda: baselines_ready(study.baselines))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
@@ -141,7 +149,12 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         check_study_dir(store, study, hashes, out_dir)
         if main:
             write_atomic(out_dir / "study.yaml", dump_study(study))
-        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
+        from medtune.models.hub import pinned_revision
+
+        # a Hub model's commit, pinned in study.db (rank 0 fetches it; the others then find it cached)
+        revision = distributed.run_on_main(lambda: pinned_revision(store.local, study.model, study.revision))
+        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype, revision,
+                                                           study.chat_template))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
@@ -191,8 +204,10 @@ def _run_task(ctx, td: TaskData, base) -> None:
     if ctx.study.dpo.enabled:
         dpo = run_sweep(ctx, with_generated_rejected(ctx, td, base, sft), "dpo", sft)
         evaluate(ctx, td, dpo, "dpo", "test")
+    from medtune.study.baselines import run_baselines
     from medtune.train.distributed import run_on_main
 
+    run_on_main(lambda: run_baselines(ctx.store.local, ctx.study, td, ctx.progress))
     run_on_main(lambda: _judge(ctx.study, td.task.name, ctx.store.local, ctx.progress))
 
 
@@ -202,9 +217,10 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
     if study.judges is None or task not in study.judges.rubrics:
         return
     from medtune.judges.stage import judge_task
+    from medtune.study.baselines import study_pairs
 
     progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", 1)
-    judge_task(store, study.judges, task)
+    judge_task(store, study.judges, task, variants=study_pairs(study, ("base", "sft", "dpo"), ())[0])
     progress.advance(1)
 
 

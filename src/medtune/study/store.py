@@ -175,6 +175,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         BEGIN SELECT RAISE(ABORT, 'the item has a ruling already'); END
         """,
     ),
+    (
+        "0005_served_baselines",
+        """
+        CREATE TABLE served_cache (
+            baseline TEXT NOT NULL,            -- baseline name from the study file (its variant)
+            input_hash TEXT NOT NULL,          -- sha256 of the messages and call settings
+            raw TEXT NOT NULL,                 -- the server's reply, verbatim
+            structured INTEGER NOT NULL,       -- 1: asked under response_format, 0: plain text
+            created REAL NOT NULL,
+            PRIMARY KEY (baseline, input_hash)
+        )
+        """,
+    ),
 ]
 
 
@@ -396,6 +409,16 @@ class Store:
                 "INSERT OR REPLACE INTO judge_cache VALUES (?, ?, ?, ?, ?, ?)",
                 (judge, rubric, input_hash, raw, None if verdict is None else json.dumps(verdict), time.time()),
             )
+
+    # --- served-model baselines (0005_served_baselines) --------------------------------------
+    def served_cached(self, baseline: str, input_hash: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT raw, structured FROM served_cache WHERE baseline=? AND input_hash=?",
+                                 (baseline, input_hash)).fetchone()
+
+    def cache_served(self, baseline: str, input_hash: str, raw: str, structured: bool) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO served_cache VALUES (?, ?, ?, ?, ?)",
+                      (baseline, input_hash, raw, int(structured), time.time()))
 
     def save_prompts(self, task: str, prompts: dict[str, str]) -> None:
         """{example_id: prompt text} for the grading app (predictions do not hold prompts)."""

@@ -89,9 +89,14 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     directory = ctx.out_dir / "checkpoints" / key
     resume = _resume_point(ctx, run_id, directory)
 
+    from medtune.study.tracking import open_tracker
+
+    tracker = open_tracker(ctx, key, task.name, method, role, settings)  # TensorBoard / MLflow
+
     def on_saved(path: Path, step: int, curve: list[Any]) -> None:
         points = [(p.step, p.eval_loss) for p in curve]
         store.add_checkpoint(run_id, step, _relative(ctx, path), points)
+        tracker.eval_curve(points)
         prune(ctx, run_id, keep(points, False), final=False)
 
     label = f"{task.name}: {method.upper()} lr={lr:g}" + (f" beta={beta:g}" if beta is not None else "")
@@ -104,17 +109,27 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     if method == "dpo":  # before the run's clock: the cache's seconds are counted apart, once
         reference = _reference(ctx, task.name, start, train_groups, eval_groups,
                                drawn_indices(len(train_groups), settings, strata))
-    result = train(
-        copy.deepcopy(start.get()),
-        train_groups,
-        eval_groups,
-        settings,
-        on_step=lambda s, loss: ctx.progress.advance(1),
-        strata=strata,
-        checkpoints=Checkpointing(directory, None if resume is None else resume[0], on_saved),
-        reference=reference,
-    )
+    def on_step(step: int, loss: float) -> None:
+        ctx.progress.advance(1)
+        tracker.train_loss(step, loss)
+
+    try:
+        result = train(
+            copy.deepcopy(start.get()),
+            train_groups,
+            eval_groups,
+            settings,
+            on_step=on_step,
+            strata=strata,
+            checkpoints=Checkpointing(directory, None if resume is None else resume[0], on_saved),
+            reference=reference,
+        )
+    except BaseException:
+        tracker.close(finished=False)
+        raise
     curve = [(p.step, p.eval_loss) for p in result.curve]
+    tracker.eval_curve(curve)
+    tracker.close(finished=True)
     store.finish_run(run_id, result.seconds, result.tokens,
                      {"train_loss": list(enumerate(result.train_losses, start=1)), "eval_loss": curve})
     store.add_compute(task.name, method, key, result.seconds)

@@ -1,0 +1,192 @@
+"""Served models as variants: the study file's ``baselines:`` section.
+
+Each baseline is a model behind an OpenAI-compatible chat endpoint (vLLM, llama.cpp's server,
+Ollama, a hosted API): it answers the task's test prompts (with the task's system prompt, and
+``shots`` worked examples from the train split before each), its replies are read by the
+task's own parser and scored like base/SFT/DPO, and it joins their paired tests and their
+multiple-comparison family: "is our tuned model better than the hosted one we already pay for?"
+
+The client is the judges' (judges/backends.py), so the egress guard applies: a baseline outside
+loopback and private networks needs ``allow_external: true``. Classification answers are asked
+for as structured output (judges/structured.py) where the server offers it. Every reply is
+cached in study.db (``served_cache``) by baseline name and a hash of the messages and call
+settings, so a rerun or a report rebuild costs no call, and a changed baseline asks again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from medtune.judges.config import JudgeSettings
+
+RESERVED = ("base", "sft", "dpo")
+
+
+class BaselineSettings(BaseModel):
+    """One served model evaluated as a variant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the variant's name in the report (and cache key)")
+    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
+    model: str = Field(min_length=1, description="the served model's name")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
+    allow_external: bool = Field(False, description="allow an endpoint outside loopback/private networks")
+    shots: int = Field(0, ge=0, description="worked examples from the train split before each test prompt")
+    structured: bool = Field(True, description="ask for a reply constrained to the task's answers")
+    max_tokens: int | None = Field(None, gt=0, description="default: the study's generation budget")
+    seed: int = 0
+    timeout_seconds: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0)
+    backoff_seconds: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> BaselineSettings:
+        from medtune.errors import UserError
+        from medtune.judges.egress import check_egress
+
+        if self.name in RESERVED:
+            raise ValueError(f"baseline name {self.name!r} is taken by a fine-tuning variant; choose another")
+        try:  # before any training, like the judges' guard
+            check_egress(self.name, self.base_url, self.allow_external)
+        except UserError as err:
+            raise ValueError(str(err).replace("judge ", "baseline ", 1)) from None
+        return self
+
+
+def client_settings(b: BaselineSettings, max_tokens: int) -> JudgeSettings:
+    """The judges' client settings for a baseline (one OpenAI client, one egress guard)."""
+    return JudgeSettings(name=b.name, backend="openai", model=b.model, base_url=b.base_url,
+                         api_key_env=b.api_key_env, allow_external=b.allow_external, seed=b.seed,
+                         max_tokens=max_tokens, timeout_seconds=b.timeout_seconds, retries=b.retries,
+                         backoff_seconds=b.backoff_seconds)
+
+
+def check_ready(baselines: list[BaselineSettings]) -> None:
+    """Every api_key_env is set (fails before training, not after)."""
+    from medtune.judges.backends import api_key
+
+    for b in baselines:
+        api_key(client_settings(b, 1))
+
+
+def few_shot(train: list[Any], k: int, seed: int) -> list[Any]:
+    """k train examples, the same for every test prompt (seeded by the study's seed)."""
+    return random.Random(seed).sample(train, min(k, len(train)))
+
+
+def messages_for(task: Any, example: Any, shots: list[Any]) -> list[dict[str, str]]:
+    """[system, (user, assistant) per shot, user]: the test prompt as base/SFT/DPO saw it,
+    after the worked examples."""
+    msgs = example.messages(task.system_prompt)
+    head = msgs[:1] if msgs[0]["role"] == "system" else []
+    turns: list[dict[str, str]] = []
+    for s in shots:
+        turns += [m for m in s.messages() if m["role"] != "system"] + [{"role": "assistant", "content": s.chosen}]
+    return head + turns + msgs[len(head):]
+
+
+def input_hash(settings: JudgeSettings, messages: list[dict[str, str]], response_format: dict | None) -> str:
+    payload = {"messages": messages, "model": settings.model, "seed": settings.seed,
+               "max_tokens": settings.max_tokens, "temperature": 0, "response_format": response_format}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def evaluate_baseline(store: Any, study: Any, td: Any, b: BaselineSettings, backend: Any = None) -> dict[str, Any]:
+    """Answer the task's test prompts with baseline ``b`` (cached calls), store the predictions
+    under its name, and record (meta ``baseline/<task>/<name>``) how its replies came back."""
+    from medtune.evaluate.predict import Prediction
+    from medtune.evaluate.scoring import prediction_rows
+    from medtune.judges.backends import make_backend
+    from medtune.judges.jury import call_with_retries
+    from medtune.judges.structured import StructuredCaller, answer_text, choice_format
+
+    task, examples = td.task, td.splits["test"]
+    settings = client_settings(b, b.max_tokens or study.evaluation.max_new_tokens or task.max_new_tokens)
+    fmt = choice_format(task.name, [a for _, a in task.candidates()]) if b.structured and task.endpoints else None
+    shots = few_shot(td.splits["train"], b.shots, study.seed)
+    caller, preds, structured_replies = StructuredCaller(), [], 0
+    for ex in examples:
+        messages = messages_for(task, ex, shots)
+        key = input_hash(settings, messages, fmt)
+        row = store.served_cached(b.name, key)
+        if row is not None:
+            raw, structured = row["raw"], bool(row["structured"])
+        else:
+            backend = backend or make_backend(settings)
+            raw, structured = caller.call(lambda f: call_with_retries(backend, messages, settings, response_format=f), fmt)
+            store.cache_served(b.name, key, raw, structured)
+        text = (answer_text(raw) if structured else raw).strip()
+        structured_replies += structured
+        preds.append(Prediction(ex.id, task.parse(text) if task.endpoints else None, text))
+    store.save_predictions(task.name, b.name, "test", prediction_rows(task, examples, preds))
+    summary = {"model": b.model, "shots": b.shots, "n": len(preds),
+               "structured_requested": fmt is not None, "structured_replies": structured_replies,
+               "unparseable_rate": (sum(p.label is None for p in preds) / len(preds)
+                                    if task.endpoints and preds else None)}
+    store.set_meta({f"baseline/{task.name}/{b.name}": summary})
+    return summary
+
+
+def run_baselines(store: Any, study: Any, td: Any, progress: Any) -> None:
+    """Every baseline of the study on one task's test set (rank 0 only: no model runs here)."""
+    for b in study.baselines:
+        progress.stage(f"{td.task.name}: baseline {b.name} ({b.model})", 1)
+        evaluate_baseline(store, study, td, b)
+        progress.advance(1)
+
+
+def study_pairs(study: Any, variants: tuple[str, ...], pairs: tuple[tuple[str, str], ...]
+                ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The study's variants and compared pairs with its baselines added: each baseline against
+    base, SFT and DPO (written "baseline vs DPO"), in the one family the correction covers."""
+    names = tuple(b.name for b in study.baselines)
+    return variants + names, pairs + tuple((v, n) for n in names for v in variants)
+
+
+def baseline_summaries(store: Any, study: Any, task: str) -> dict[str, Any]:
+    """{name: how its replies came back} as recorded by ``evaluate_baseline``."""
+    return {b.name: store.meta(f"baseline/{task}/{b.name}") for b in study.baselines
+            if store.meta(f"baseline/{task}/{b.name}") is not None}
+
+
+def describe(summaries: dict[str, Any]) -> str:
+    """One clause per baseline for the report: its model, shots, how its replies came back."""
+    parts = []
+    for name, s in summaries.items():
+        how = (f"{s['structured_replies']} of {s['n']} replies under structured output" if s.get("structured_requested")
+               else "plain-text replies")
+        bad = "" if s.get("unparseable_rate") is None else f", {s['unparseable_rate']:.1%} unparseable"
+        parts.append(f"{name} = served model {s['model']}, {s['shots']}-shot, {how}{bad}")
+    return "; ".join(parts)
+
+
+def versus_baselines(task_result: dict[str, Any]) -> str:
+    """A clause per served baseline against the variant to deploy, for the recommendation:
+    its metric beside the deployed one's and the adjusted p of their paired test, per endpoint."""
+    from medtune.report.recommend import LABELS, endpoint_value, find_comparison, format_p, metric_label
+
+    deploy, variants = task_result.get("deploy"), task_result["variants"]
+    if deploy not in variants:
+        return ""
+    parts = []
+    for name in task_result.get("baselines", {}):
+        if name not in variants:
+            continue
+        for ep in task_result.get("endpoints") or [None]:
+            c = find_comparison(task_result, deploy, name, ep)
+            mine = endpoint_value(variants[deploy], task_result["metric"], ep)[0]
+            theirs = endpoint_value(variants[name], task_result["metric"], ep)[0]
+            if c is None or mine is None or theirs is None:
+                continue
+            verdict = ("n.s. (inconclusive)" if not c.get("significant") or mine == theirs
+                       else f"{LABELS[deploy]} {'better' if mine > theirs else 'worse'}")
+            label = metric_label(task_result["metric"]) + (f" ({ep})" if len(task_result.get("endpoints") or []) > 1 else "")
+            parts.append(f"{name} vs {LABELS[deploy]}: {label} {theirs:.2f} vs {mine:.2f}, adjusted "
+                         f"{format_p(c.get('p_adjusted'))}, {verdict}")
+    return f" Against served baselines: {'; '.join(parts)}." if parts else ""
