@@ -237,7 +237,7 @@ def test_judges_fail_before_training(tiny_model_dir, tmp_path, monkeypatch, tiny
 
 
 def test_report_needs_a_study_directory(tmp_path):
-    from medtune.study.refresh import refresh_report
+    from medtune.report.refresh import refresh_report
 
     with pytest.raises(UserError, match="no study.yaml and study.db here"):
         refresh_report(tmp_path)

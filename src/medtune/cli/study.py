@@ -54,7 +54,7 @@ def run(
 def report(study_dir: Path = typer.Argument(..., help="A study directory (holds study.yaml and study.db).")) -> None:
     """Rebuild statistics and the report from study.db (physician grades, cached judge verdicts,
     saved predictions); runs no model."""
-    from medtune.study.refresh import refresh_report
+    from medtune.report.refresh import refresh_report
 
     path, results = refresh_report(study_dir)
     graded = sorted({k for t in results["tasks"].values() for k in t.get("graded", {})})

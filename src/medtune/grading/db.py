@@ -30,7 +30,7 @@ from typing import Any
 
 from medtune.errors import UserError
 from medtune.files import atomic_path
-from medtune.grading.agreement import Agreement, agreement
+from medtune.stats.agreement import Agreement, agreement
 from medtune.judges.rubrics import Verdict, get_rubric
 from medtune.study.store import Store
 

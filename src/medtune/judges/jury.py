@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.grading.agreement import Agreement, agreement
+from medtune.stats.agreement import Agreement, agreement
 from medtune.judges.backends import Backend, TransientError, make_backend
 from medtune.judges.config import JudgeSettings
 from medtune.judges.rubrics import Rubric, Verdict

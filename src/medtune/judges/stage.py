@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.grading.agreement import Agreement
+from medtune.stats.agreement import Agreement
 from medtune.judges.backends import api_key
 from medtune.judges.config import JurySettings
 from medtune.judges.jury import JuryResult, judge_predictions, jury_agreement

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from medtune.config import Study
-from medtune.grading.agreement import Agreement
+from medtune.stats.agreement import Agreement
 from medtune.judges.rubrics import Rubric, get_rubric
 from medtune.report.effects import mcnemar_entry, t_entries
 from medtune.stats import mcnemar_exact, mean_interval, wilson_interval

@@ -159,7 +159,7 @@ def _seconds(s) -> str:
 # --- view model ----------------------------------------------------------------------------
 
 def _served_text(task: dict) -> str:
-    from medtune.study.baselines import describe
+    from medtune.report.baselines import describe
 
     return describe(task.get("baselines") or {})
 

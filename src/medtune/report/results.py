@@ -114,7 +114,8 @@ def decide(tasks_out: dict[str, Any], statistics, compute: dict[str, Any]) -> di
 
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
-    from medtune.study.baselines import baseline_summaries, study_pairs, versus_baselines
+    from medtune.report.baselines import baseline_summaries, versus_baselines
+    from medtune.study.baselines import study_pairs
 
     variants_of_study, pairs_of_study = study_pairs(study, VARIANTS, PAIRS)  # served baselines join in
     tasks = [get_task(entry.task) for entry in study.tasks]

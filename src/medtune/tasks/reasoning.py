@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from medtune.data.records import Example
-from medtune.evaluate.open_answers import names_only, normalize_answer
+from medtune.tasks.scoring.open_answers import names_only, normalize_answer
 from medtune.tasks import register_task
 from medtune.tasks.base import Outcome, Task
 from medtune.tasks.medqa import SYSTEM_PROMPT, grade_open_answer

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 
 from medtune.data.records import Example
-from medtune.evaluate.open_answers import normalize_answer
-from medtune.evaluate.summaries import key_fact_coverage, rouge_l
+from medtune.tasks.scoring.open_answers import normalize_answer
+from medtune.tasks.scoring.summaries import key_fact_coverage, rouge_l
 from medtune.tasks import register_task
 from medtune.tasks.base import Outcome, Task, draw_fitting, equal_shares
 from medtune.tasks.synthetic.discharge import SCENARIOS

@@ -6,7 +6,7 @@ procedure or key result where there is one, the medicines started for discharge,
 follow-up. Everything a note says comes from these facts, and the key facts (what an internist
 taking over must not miss) are the ones the summary is scored on. Each key fact is an Answer
 (tasks/synthetic/conditions.py): its text as the gold summary words it, and its accepted phrasings as
-phrase groups (evaluate/open_answers.py): every group named, any phrase of each.
+phrase groups (tasks/scoring/open_answers.py): every group named, any phrase of each.
 
 ``confuser`` is a plausible medicine this patient was *not* started on: the flawed summary used
 as a rejected answer states it instead of the real one (a factual error, the failure that

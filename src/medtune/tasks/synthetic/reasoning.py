@@ -11,7 +11,7 @@ first-line treatment where one is agreed; chosen is the answer; the rejected ans
 ``meta.wrong_answers``.
 
 Scoring (per example, 0/1, so McNemar applies): the answer is right when it names the gold
-answer (one of its accepted phrasings, normalized as in evaluate/open_answers.py) and names
+answer (one of its accepted phrasings, normalized as in tasks/scoring/open_answers.py) and names
 none of the related conditions' answers, so a hedge ("appendicitis or ectopic pregnancy") is
 wrong. A record in MedQA's shape (``meta.options`` and ``meta.answer_idx``) is graded by
 ``medqa.grade_open_answer`` instead. Without either, the answer must name ``chosen``.

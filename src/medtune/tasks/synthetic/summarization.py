@@ -9,7 +9,7 @@ course, procedures, discharge diagnosis, medications, follow-up), kept in ``meta
 summary can be scored without a judge:
 
 - ``coverage``: the share of the key facts the summary names (the primary metric);
-- ``rouge_l``: ROUGE-L F-measure against the gold summary (evaluate/summaries.py).
+- ``rouge_l``: ROUGE-L F-measure against the gold summary (tasks/scoring/summaries.py).
 
 A record without ``meta.key_facts`` (the user's own notes) has no coverage; it is left out of
 that metric's mean and tests and scored by ROUGE-L only.
