@@ -44,13 +44,15 @@ def evaluate(ctx: Context, td: Any, model: Lazy, variant: str, split: str) -> fl
 
 def _predict(ctx: Context, td: Any, model: Any, variant: str, split: str) -> None:
     from medtune.evaluate.predict import predict
+    from medtune.study.training import compute_dtype
 
     study, examples = ctx.study, td.splits[split]
     start = time.perf_counter()
     # Each process predicts a contiguous shard; gathered, they are in example order.
     preds = distributed.shard_map(
         lambda part: predict(model, ctx.tokenizer, td.task, part, study.evaluation.mode, study.training.max_length,
-                             study.training.pack_tokens, study.evaluation.max_new_tokens), examples)
+                             study.training.pack_tokens, study.evaluation.max_new_tokens,
+                             compute_dtype(study)), examples)
     ctx.store.add_compute(td.task.name, "eval", f"{variant}/{split}", time.perf_counter() - start)
     if split == "test":  # judges and the grading app show graders the prompt
         ctx.store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})

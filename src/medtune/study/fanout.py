@@ -75,8 +75,9 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
     from medtune.study.store import Store
     from medtune.study.sweep import probe_keep
     from medtune.study.training import load_checkpoint, run_key, train_run
+    from medtune.train.precision import weights_dtype
 
-    loaded = load_model(study.model, study.training.dtype)
+    loaded = load_model(study.model, weights_dtype(study.training.dtype))
     store = Store(out_dir / "study.db")
     try:
         ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, _device_name())

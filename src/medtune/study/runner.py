@@ -116,6 +116,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
 
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
+    from medtune.train.precision import weights_dtype
 
     distributed.init_from_env()  # under a launcher: every rank runs this study (docs/scaling.md)
     main = distributed.is_main()
@@ -140,7 +141,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         check_study_dir(store, study, hashes, out_dir)
         if main:
             write_atomic(out_dir / "study.yaml", dump_study(study))
-        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
+        loaded = distributed.main_first(lambda: load_model(study.model, weights_dtype(study.training.dtype)))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:

@@ -15,20 +15,21 @@ if TYPE_CHECKING:
 
 
 def accelerator(settings: TrainSettings) -> Any:
-    """DDP (accelerate's default) across processes, FSDP when asked; bf16 autocast when asked.
-    Both of the latter need CUDA: on a CPU they would be slow, untested paths."""
+    """DDP (accelerate's default) across processes, FSDP when asked (CUDA only: on a CPU it
+    would be a slow, untested path). bf16 autocast is applied by the loop itself, on CPU and
+    GPU alike (train/precision.py); on a GPU accelerate is told too, for FSDP's policy."""
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
-    if not cuda and (settings.strategy == "fsdp" or settings.mixed_precision == "bf16"):
-        raise ValueError("FSDP and bf16 mixed precision need a GPU; use strategy ddp and no mixed "
-                         "precision on a CPU")
+    if not cuda and settings.strategy == "fsdp":
+        raise ValueError("FSDP needs a GPU; use strategy ddp on a CPU")
     kwargs: dict[str, Any] = {}
     if settings.strategy == "fsdp":
         from medtune.train.fsdp import plugin
 
         kwargs["fsdp_plugin"] = plugin()
-    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision, **kwargs)
+    mixed = settings.compute if cuda else "fp32"
+    return Accelerator(cpu=not cuda, mixed_precision="bf16" if mixed == "bf16" else "no", **kwargs)
 
 
 def logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings) -> torch.Tensor:
