@@ -8,8 +8,9 @@ PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test test-unit install clean
+.PHONY: demo test test-unit bench install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ $(TEST_STAMP): $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $@
 
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[bench]'
+	touch $@
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -37,6 +42,11 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q -m "not integration"
 	$(PY) -m pytest -q -m integration
+
+# What a DPO step costs against an SFT step, medtune against TRL, training and evaluation
+# against the machine's GEMM limit (fp32 and bf16); the last line printed is one JSON object.
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/dpo_cost.py
 
 test-unit: $(TEST_STAMP)
 	$(PY) -m pytest -q -m "not integration"
