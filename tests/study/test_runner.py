@@ -238,3 +238,20 @@ def test_base_predictions_are_reused_across_studies(tiny_model_dir, tmp_path, mo
     assert len(calls) == 5
     results = json.loads((tmp_path / "third" / "report" / "results.json").read_text())
     assert results["compute"]["dtype"] == "bf16"
+
+
+def test_fine_tuned_models_scored_from_base_hidden_states(tiny_model_dir, tmp_path, monkeypatch):
+    """With LoRA on the last layer only, the SFT and DPO test evaluations start from the base
+    model's hidden states below it (evaluate/prefix.py) instead of a full forward."""
+    from medtune.evaluate import prefix
+
+    used = []
+    real = prefix.score_from
+    monkeypatch.setattr(prefix, "score_from", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    one_task = [{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}}]
+    run_study(_study(tiny_model_dir, tasks=one_task, training={"batch_size": 4, "pack_tokens": 256,
+                                                               "lora": {"last_layers": 1}}), tmp_path / "s")
+    assert len(used) == 2 and all(u is not None for u in used)  # SFT and DPO on test
+    store = Store(tmp_path / "s" / "study.db")
+    assert all(len(store.predictions("uti", v, "test")) == 16 for v in ("base", "sft", "dpo"))
+    store.close()

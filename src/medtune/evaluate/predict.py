@@ -13,7 +13,7 @@ failure (prediction None), reported as a rate and counted as wrong, never guesse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,10 @@ from medtune.tasks.base import Label, Task
 from medtune.train.batching import make_groups
 from medtune.train import precision
 from medtune.train.loop import sequence_logprobs
+from medtune.train.packing import Group
+
+
+Scorer = Callable[[list[Group]], torch.Tensor]
 
 
 @dataclass
@@ -36,13 +40,20 @@ class Prediction:
 
 def predict_by_likelihood(
     model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int,
-    dtype: str = "fp32",
+    dtype: str = "fp32", scorer: Scorer | None = None,
 ) -> list[Prediction]:
+    """``scorer(groups)``: the summed log-probs of every candidate (default: a forward of
+    ``model`` in ``dtype``; the study passes one that reuses the base model's hidden states,
+    evaluate/prefix.py)."""
     candidates = task.candidates()
     answers = [a for _, a in candidates]
     groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
-    with precision.autocast(dtype, model.device):
-        scores = sequence_logprobs(model, groups, pack_tokens).view(len(examples), len(candidates))
+    if scorer is None:
+        with precision.autocast(dtype, model.device):
+            scores = sequence_logprobs(model, groups, pack_tokens)
+    else:
+        scores = scorer(groups)
+    scores = scores.view(len(examples), len(candidates))
     best = scores.argmax(dim=1).tolist()
     return [
         Prediction(ex.id, candidates[b][0], candidates[b][1], [round(float(s), 4) for s in row])
@@ -99,6 +110,7 @@ def predict(
     pack_tokens: int,
     max_new_tokens: int | None = None,
     dtype: str = "fp32",
+    scorer: Scorer | None = None,
 ) -> list[Prediction]:
     """``mode`` applies to classification; an open-ended task is always generated.
     ``max_new_tokens`` None: the task's own budget. ``dtype``: the compute type (train/precision.py)."""
@@ -106,5 +118,5 @@ def predict(
         return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens,
                                      dtype=dtype)
     if mode == "likelihood":
-        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, dtype)
+        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, dtype, scorer)
     raise ValueError(f"unknown evaluation mode {mode!r}")

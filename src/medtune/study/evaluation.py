@@ -53,10 +53,11 @@ def _predict(ctx: Context, td: Any, lazy: Lazy, variant: str, split: str) -> Non
     preds = None if cache is None else cache[0].read(cache[1], examples)
     if preds is None:
         # Each process predicts a contiguous shard; gathered, they are in example order.
+        scorer = _prefix_scorer(ctx, td, model, variant, split)
         preds = distributed.shard_map(
             lambda part: predict(model, ctx.tokenizer, td.task, part, study.evaluation.mode,
                                  study.training.max_length, study.training.pack_tokens,
-                                 study.evaluation.max_new_tokens, compute_dtype(study)), examples)
+                                 study.evaluation.max_new_tokens, compute_dtype(study), scorer), examples)
         if cache is not None:
             distributed.run_on_main(lambda: cache[0].write(cache[1], preds))
     else:
@@ -84,3 +85,45 @@ def _base_cache(ctx: Context, td: Any, lazy: Lazy, examples: list[Any]) -> tuple
                 "max_length": study.training.max_length, "pack_tokens": study.training.pack_tokens,
                 "dtype": compute_dtype(study), "device": next(model.parameters()).device.type}
     return cache, cache.path(ctx.tokenizer, td.task, examples, settings)
+
+
+def _prefix_scorer(ctx: Context, td: Any, model: Any, variant: str, split: str) -> Any:
+    """Choice scoring that keeps the base model's hidden states below the LoRA layers (base) or
+    starts from them (a fine-tuned model of the same task and split), evaluate/prefix.py; None
+    (ordinary scoring) where that cannot apply: no ``lora.last_layers``, generation, several
+    processes (each would hold a shard's states), or no states kept for this task."""
+    from medtune.evaluate import prefix
+    from medtune.study.training import compute_dtype
+    from medtune.train.packing import sequence_logprobs
+    from medtune.train.precision import autocast
+
+    study = ctx.study
+    lora = study.training.lora
+    if (lora is None or lora.last_layers is None or td.task.open_ended or study.evaluation.mode != "likelihood"
+            or distributed.world_size() > 1 or variant.startswith(f"{td.task.name}/")):  # dev: other runs' models
+        return None
+    layer = model.config.num_hidden_layers - lora.last_layers
+    dtype, pack_tokens = compute_dtype(study), study.training.pack_tokens
+    if variant == "base":
+        if layer <= 0:
+            return None
+
+        def keep(groups):
+            scores, states = prefix.capture(model, groups, pack_tokens, layer, dtype)
+            ctx.eval_prefix.clear()  # one task's states at a time
+            ctx.eval_prefix[split] = (td.task.name, model, states)
+            return scores
+        return keep
+    held = ctx.eval_prefix.get(split)
+    if held is None or held[0] != td.task.name:
+        return None
+
+    def reuse(groups):
+        scores = prefix.score_from(model, held[1], held[2], groups, pack_tokens, dtype)
+        if scores is None:
+            ctx.progress.log(f"{td.task.name}: {variant} on {split} scored by a full forward "
+                             "(the base model's hidden states do not apply)")
+            with autocast(dtype, model.device):
+                scores = sequence_logprobs(model, groups, pack_tokens)
+        return scores
+    return reuse
