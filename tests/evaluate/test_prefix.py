@@ -43,6 +43,7 @@ def test_fine_tuned_last_layer_scored_from_base_states(tiny, setup, dtype):
     reused = prefix.score_from(tuned, tiny.model, states, test, 128, dtype)
     assert not torch.allclose(full_tuned, full_base)  # training moved the scores
     torch.testing.assert_close(reused, full_tuned, rtol=0, atol=1e-5)
+    assert states.checked  # the architecture passed its check: the next model skips it
 
 
 def test_refused_where_it_cannot_apply(tiny, setup):

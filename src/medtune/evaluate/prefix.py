@@ -8,9 +8,10 @@ packed batch), and the SFT and DPO test evaluations run only the last N layers, 
 and the LM head from there: with the quick demo's 8 of 30 layers, about a quarter of a forward.
 
 Nothing is assumed: the shared layers are found by comparing the weights tensor for tensor
-(``shared_layers``), the batches by their token ids, and the first batch is also scored by the
-full forward and must agree (architectures whose layers depend on their index, such as
-Gemma 3's alternating attention, would not: they are scored the ordinary way).
+(``shared_layers``), the batches by their token ids, and the first fine-tuned model's first
+batch is also scored by the full forward and must agree (architectures whose layers depend on
+their index, such as Gemma 3's alternating attention, would not: they are scored the ordinary
+way).
 
 Memory: one hidden vector per packed token (the quick demo's 160 triage test examples with
 their 4 candidate answers: about 50k tokens x 576 x 4 bytes = 115 MB), kept for one task.
@@ -37,6 +38,10 @@ class PrefixStates:
     pack_tokens: int
     dtype: str
     states: list[torch.Tensor] = field(default_factory=list)  # one per packed batch, on the CPU
+    # set once a model's first batch scored from the states agreed with its full forward: the
+    # check is of the architecture (do its layers run the same without the first ones?), so
+    # the next fine-tuned model of the same base is not checked again
+    checked: bool = False
 
 
 def shared_layers(base: Any, model: Any) -> int:
@@ -83,7 +88,7 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
                dtype: str) -> torch.Tensor | None:
     """``sequence_logprobs`` of ``model`` from the base model's states, or None where they cannot
     be used (other batches or settings, fewer shared layers, or the first batch disagrees with
-    a full forward)."""
+    a full forward: checked for the first model scored from these states)."""
     from medtune.train.packing import completion_logprobs
 
     if (prefix.tokens, prefix.pack_tokens, prefix.dtype) != (tokens_hash(groups), pack_tokens, dtype):
@@ -94,10 +99,11 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
     for i, batch in enumerate(_scoring(model, groups, pack_tokens, dtype)):
         batch = batch.to(model.device)
         seq = _from_layer(model, batch, prefix.states[i].to(model.device), prefix.layer)[1].cpu()
-        if i == 0:
+        if i == 0 and not prefix.checked:
             full = completion_logprobs(model, batch)[1].cpu()
             if not torch.allclose(seq, full, rtol=1e-4, atol=1e-3):
                 return None
+            prefix.checked = True
         out.append(seq)
     return torch.cat(out) if out else torch.zeros(0)
 
