@@ -13,33 +13,55 @@ sweep. That one-off pass is timed and printed apart (``ours_reference_seconds``)
 ``DPOTrainer`` with a LoRA adapter and its defaults runs the reference (adapter off) at every
 step.
 
-Tokens per second are set against the machine limit: the measured fp32 GEMM FLOP/s divided by
-the training FLOPs a token needs (see ``flops_per_token``). The last line printed is one JSON
-object with every figure. Run on a shared machine, the seconds are noisy; the ratios, measured
-side by side, much less so.
+Every run computes in one type, ``--dtype`` (default ``auto``: what a study would pick on this
+machine, medtune.train.precision), TRL included (its ``bf16`` flag), so the TRL/medtune ratios
+compare like with like. Tokens per second are set against the machine limit in that type: the
+measured GEMM FLOP/s (fp32 and bf16 are both measured and printed side by side) divided by the
+FLOPs a token needs (see ``flops_per_token``). medtune's SFT step is also timed in the other
+type, for the bf16/fp32 speed ratio of a real step.
 
-    PYTHONPATH=src python benchmarks/dpo_cost.py [--model DIR] [--steps 8] [--warmup 2]
+Evaluation is measured too: choice scoring (label log-likelihood, the study's default test
+evaluation) in tokens/s against the forward-only limit, and greedy generation with the KV cache
+in new tokens/s.
+
+The last line printed is one JSON object with every figure, the CPU's name, its flags and the
+load average (others may be running: compare ratios measured side by side in one run, never
+absolute times across runs).
+
+    make bench      # installs the bench extra (TRL), then runs this
+    PYTHONPATH=src python benchmarks/dpo_cost.py [--model DIR] [--steps 8] [--warmup 2] [--dtype auto]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
+import os
+import sys
 import tempfile
 import time
 from typing import Any
 
 import torch
 
+from medtune.train import precision
+
 N_PAIRS = 64
 TASKS = ("uti", "triage")
 
 
-def gemm_flops(size: int, repeats: int = 5) -> float:
-    """Best-of-``repeats`` fp32 FLOP/s of a square matmul (2 n^3 FLOPs) on this machine's
-    default thread count: the machine's practical arithmetic peak."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+INSTALL_HINT = ("benchmarks/dpo_cost.py runs TRL side by side with medtune, and TRL is not installed.\n"
+                "Install the benchmark's dependencies with `make bench` (which then runs this script) or\n"
+                "    pip install -e '.[bench]'")
+
+
+def gemm_flops(size: int, dtype: str = "fp32", repeats: int = 5) -> float:
+    """Best-of-``repeats`` FLOP/s of a square matmul (2 n^3 FLOPs) in ``dtype`` on this machine's
+    default thread count: the machine's practical arithmetic peak in that type."""
+    a, b = (torch.randn(size, size, dtype=TORCH_DTYPES[dtype]) for _ in range(2))
     a @ b  # warm the allocator and the BLAS thread pool
     best = float("inf")
     for _ in range(repeats):
@@ -73,6 +95,13 @@ def flops_per_token(model: Any, lora_params: int, scored_fraction: float) -> flo
     body = sum(m.weight.numel() for m in model.get_decoder().modules() if isinstance(m, torch.nn.Linear))
     head = model.get_output_embeddings().weight.numel()
     return 4 * body + 6 * lora_params + 4 * head * scored_fraction
+
+
+def forward_flops_per_token(model: Any, scored_fraction: float) -> float:
+    """Forward-only FLOPs per token of scoring (no adapter, no backward): 2 N_body, plus the
+    LM head at scored positions only (packing.completion_logprobs), 2 N_head per scored token."""
+    body = sum(m.weight.numel() for m in model.get_decoder().modules() if isinstance(m, torch.nn.Linear))
+    return 2 * body + 2 * model.get_output_embeddings().weight.numel() * scored_fraction
 
 
 def _pairs(tokenizer: Any, max_length: int) -> tuple[list, list, list, list]:
@@ -117,6 +146,36 @@ def run_ours(model: Any, groups: list, settings: Any, warmup: int) -> dict[str, 
             "reference_seconds": ref_seconds}
 
 
+def run_eval(model: Any, tokenizer: Any, dtype: str, pack_tokens: int, n: int) -> dict[str, float]:
+    """Choice scoring (every label of every example as a packed completion) and greedy
+    generation on ``n`` test-like examples per task, in ``dtype``; one untimed warm-up each."""
+    from medtune.evaluate.predict import predict_by_generation, predict_by_likelihood
+    from medtune.tasks import get_task
+    from medtune.train.batching import make_groups
+
+    tokens = scored = seconds = 0.0
+    new_tokens = gen_seconds = 0.0
+    for name in TASKS:
+        task = get_task(name)
+        examples = task.generate(n, seed=1)
+        answers = [a for _, a in task.candidates()]
+        groups = make_groups(tokenizer, task, examples, lambda ex: answers, 1024)
+        tokens += sum(len(g.prompt) + sum(len(c) for c in g.completions) for g in groups)
+        scored += sum(len(c) for g in groups for c in g.completions)
+        predict_by_likelihood(model, tokenizer, task, examples[:4], 1024, pack_tokens, dtype)
+        start = time.perf_counter()
+        predict_by_likelihood(model, tokenizer, task, examples, 1024, pack_tokens, dtype)
+        seconds += time.perf_counter() - start
+        predict_by_generation(model, tokenizer, task, examples[:2], 4, dtype=dtype)
+        start = time.perf_counter()
+        preds = predict_by_generation(model, tokenizer, task, examples[: n // 2], task.max_new_tokens, dtype=dtype)
+        gen_seconds += time.perf_counter() - start
+        # answers re-tokenized (+1 for the end-of-turn token): close to the tokens decoded
+        new_tokens += sum(len(tokenizer(p.text, add_special_tokens=False)["input_ids"]) + 1 for p in preds)
+    return {"tokens_per_s": tokens / seconds, "scored_fraction": scored / tokens,
+            "generate_new_tokens_per_s": new_tokens / gen_seconds}
+
+
 def run_trl(model: Any, tokenizer: Any, rows: list, settings: Any, warmup: int) -> dict[str, float]:
     from transformers import TrainerCallback
 
@@ -130,10 +189,19 @@ def run_trl(model: Any, tokenizer: Any, rows: list, settings: Any, warmup: int) 
 
     with tempfile.TemporaryDirectory() as out:
         trainer = lora_trainer(copy.deepcopy(model), tokenizer, rows, settings, out,
-                               use_cpu=not torch.cuda.is_available())
+                               use_cpu=not torch.cuda.is_available(), bf16=settings.compute == "bf16")
         trainer.add_callback(StepEnds())
         trainer.train()
     return {"s_per_step": _seconds_per_step(ends, warmup)}
+
+
+def _fresh_accelerate_state() -> None:
+    """accelerate keeps one process-wide state and refuses a second mixed-precision setting in
+    it: TRL with ``bf16=True`` sets bf16 there, medtune's loop (which applies autocast itself,
+    train/precision.py) "no" on a CPU. One process runs both here, so each run starts clean."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -148,7 +216,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pack-tokens", type=int, default=384, help="medtune's tokens per packed row")
     parser.add_argument("--gemm-size", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--dtype", choices=["auto", "bf16", "fp32"], default="auto",
+                        help="compute type of every run, TRL's included (auto: what a study picks here)")
+    parser.add_argument("--eval-examples", type=int, default=48, help="test-like examples per task for evaluation")
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("trl") is None:
+        print(INSTALL_HINT, file=sys.stderr)
+        raise SystemExit(2)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.warmup < 1 or args.steps < 1:
@@ -163,24 +237,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model = model.to("cuda")
     dpo_groups, sft_groups, trl_dpo_rows, trl_sft_rows = _pairs(tokenizer, max_length=1024)
     steps = args.warmup + args.steps
+    dtype = precision.resolve(args.dtype)
+    other = "fp32" if dtype == "bf16" else "bf16"
     common = dict(learning_rate=1e-4, steps=steps, batch_size=args.batch_size, eval_every=steps,
                   lora=LoraSettings(), pack_tokens=args.pack_tokens)
-    sft = TrainSettings(method="sft", **common)
-    dpo = TrainSettings(method="dpo", beta=0.1, **common)
+    sft = TrainSettings(method="sft", dtype=dtype, **common)
+    dpo = TrainSettings(method="dpo", beta=0.1, dtype=dtype, **common)
+    sft_other = TrainSettings(method="sft", dtype=other, **common)
 
-    gemm_before = gemm_flops(args.gemm_size)
+    gemm_before = {t: gemm_flops(args.gemm_size, t) for t in TORCH_DTYPES}
     runs = {
         "ours_sft": lambda: run_ours(model, sft_groups, sft, args.warmup),
         "ours_dpo": lambda: run_ours(model, dpo_groups, dpo, args.warmup),
         "trl_sft": lambda: run_trl(model, tokenizer, trl_sft_rows, sft, args.warmup),
         "trl_dpo": lambda: run_trl(model, tokenizer, trl_dpo_rows, dpo, args.warmup),
+        f"ours_sft_{other}": lambda: run_ours(model, sft_groups, sft_other, args.warmup),
     }
     figures = {}
     for name, run in runs.items():
+        _fresh_accelerate_state()
         figures[name] = run()
-        print(f"{name:9s} {figures[name]['s_per_step']:8.3f} s/step", flush=True)
+        print(f"{name:13s} {figures[name]['s_per_step']:8.3f} s/step", flush=True)
+    evals = {t: run_eval(model, tokenizer, t, args.pack_tokens, args.eval_examples) for t in (dtype, other)}
     # The best of two measurements, before and after: the machine's peak, not a busy moment.
-    gemm = max(gemm_before, gemm_flops(args.gemm_size))
+    gemms = {t: max(gemm_before[t], gemm_flops(args.gemm_size, t)) for t in TORCH_DTYPES}
+    gemm = gemms[dtype]
 
     assert sft.lora.target_modules == "all-linear" and sft.lora.last_layers is None
     n_lora = lora_params(model, sft.lora.r)
@@ -197,6 +278,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out[f"{method}_fraction_of_limit"] = tokens_per_s * per_token / gemm
     for name, f in figures.items():
         out[f"{name}_s_per_step"] = f["s_per_step"]
+    ev = evals[dtype]
+    forward = forward_flops_per_token(model, ev["scored_fraction"])
+    out.update(
+        eval_tokens_per_s=ev["tokens_per_s"],
+        eval_limit_tokens_per_s=gemm / forward,
+        eval_fraction_of_limit=ev["tokens_per_s"] * forward / gemm,
+        eval_generate_new_tokens_per_s=ev["generate_new_tokens_per_s"],
+        **{f"eval_tokens_per_s_{other}": evals[other]["tokens_per_s"],
+           f"eval_generate_new_tokens_per_s_{other}": evals[other]["generate_new_tokens_per_s"],
+           f"ours_sft_{other}_to_{dtype}": figures[f"ours_sft_{other}"]["s_per_step"] / figures["ours_sft"]["s_per_step"]},
+    )
     out.update(
         ours_dpo_to_sft=figures["ours_dpo"]["s_per_step"] / figures["ours_sft"]["s_per_step"],
         trl_dpo_to_sft=figures["trl_dpo"]["s_per_step"] / figures["trl_sft"]["s_per_step"],
@@ -205,12 +297,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         throughput_fraction_of_limit=out["sft_fraction_of_limit"],
         ours_reference_seconds=figures["ours_dpo"]["reference_seconds"],
         gemm_gflops=gemm / 1e9,
+        gemm_gflops_fp32=gemms["fp32"] / 1e9,
+        gemm_gflops_bf16=gemms["bf16"] / 1e9,
+        dtype=dtype,
+        cpu=precision.cpu_name(),
+        cpu_bf16_flags=precision.bf16_flags(),
+        cpu_flags=" ".join(sorted(precision.cpu_flags())),
+        load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         model=args.model, n_pairs=len(dpo_groups), batch_size=args.batch_size, steps=args.steps,
         warmup=args.warmup, threads=torch.get_num_threads(),
         device="cuda" if torch.cuda.is_available() else "cpu",
     )
-    print(f"medtune tokens/s (SFT) {out['ours_sft_tokens_per_s']:.0f} of a limit of {out['sft_limit_tokens_per_s']:.0f} "
-          f"(GEMM {out['gemm_gflops']:.0f} GFLOP/s)")
+    print(f"medtune tokens/s (SFT, {dtype}) {out['ours_sft_tokens_per_s']:.0f} of a limit of "
+          f"{out['sft_limit_tokens_per_s']:.0f} (GEMM {out['gemm_gflops']:.0f} GFLOP/s; fp32 "
+          f"{out['gemm_gflops_fp32']:.0f}, bf16 {out['gemm_gflops_bf16']:.0f}); choice scoring "
+          f"{out['eval_tokens_per_s']:.0f} tokens/s, {out['eval_fraction_of_limit']:.2f} of the forward-only limit")
     print(json.dumps(out))
     return out
 

@@ -92,9 +92,13 @@ class Training(Strict):
     grad_accum: int = Field(1, gt=0)
     max_length: int = Field(512, gt=8)
     pack_tokens: int = Field(1024, gt=8)
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    dtype: Literal["auto", "bf16", "fp32", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="auto: bf16 autocast where the hardware multiplies bf16 fast (AMX-BF16 CPU, "
+        "bf16 GPU), fp32 elsewhere; bf16 / fp32 force one (weights, optimizer and losses stay fp32); "
+        "float32 | bfloat16 | float16: the type the base weights are stored in, no autocast "
+        "(train/precision.py)")
     mixed_precision: Literal["no", "bf16"] = Field(
-        "no", description="bf16 autocast around float32 weights while training (GPU only)")
+        "no", description="older spelling of dtype: bf16 (bf16 autocast around float32 weights)")
     schedule: Literal["constant", "linear", "cosine"] = "constant"
     warmup_steps: int = Field(0, ge=0)
 

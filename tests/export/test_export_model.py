@@ -109,7 +109,9 @@ def test_files_owner_only_and_model_card(study_dir, tmp_path):
     assert results["study"]["data_hashes"]["uti"] in text
     for v in t["variants"].values():
         assert f"{v['value']:.3f}" in text and f"{v['ci95'][0]:.3f} to {v['ci95'][1]:.3f}" in text
-    assert text.count("| base vs sft |") + text.count("| sft vs base |") == 1
+    sft_vs_base = [c for c in t["comparisons"] if {c["a"], c["b"]} == {"base", "sft"}]
+    assert sft_vs_base and text.count("| SFT vs base |") == len(sft_vs_base)  # each test, one row
+    assert "Decides" in text and "Decision rule:" in text
     settings = json.loads((out / "medtune_task.json").read_text())
     assert settings["system_prompt"] in text and settings["task"] == "uti"
 

@@ -51,6 +51,10 @@ def test_demo_tiny_on_bundled_model(home, tmp_path):
         assert set(t["variants"]) == {"base", "sft", "dpo"}
         assert all("p" in c and "p_adjusted" in c for c in t["comparisons"])
     assert (home / "models" / "smollm2-135m-instruct" / "model.safetensors").exists()
+    # LoRA on the last 8 of 30 layers: SFT and DPO were scored from the base model's hidden
+    # states (evaluate/prefix.py), which passed their check against a full forward
+    assert "scored by a full forward" not in proc.stdout + proc.stderr
+    assert results["compute"]["dtype"] in ("fp32", "bf16")
     html = (out / "report" / "index.html").read_text()
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
 

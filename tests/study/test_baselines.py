@@ -66,18 +66,22 @@ def test_baseline_beside_base_sft_dpo_with_paired_p_values(served):
     assert {(c["a"], c["b"]) for c in t["comparisons"] if "hosted" in (c["a"], c["b"])} == {
         ("base", "hosted"), ("sft", "hosted"), ("dpo", "hosted")}
     assert results["n_comparisons"] == 6
-    c = next(c for c in t["comparisons"] if (c["a"], c["b"]) == ("dpo", "hosted"))
+    # the F1 permutation test decides; McNemar (the paper's test) is reported beside it
+    decisive = next(c for c in t["comparisons"] if (c["a"], c["b"]) == ("dpo", "hosted") and c["primary"])
+    assert decisive["test"] == "permutation_f1"
+    c = next(c for c in t["comparisons"] if (c["a"], c["b"]) == ("dpo", "hosted") and c["test"] == "mcnemar_exact")
+    assert not c["primary"]
     right = {v: np.array([r["predicted"] == r["gold"] for r in rows[v]]) for v in rows}
     table = [[np.sum(right["dpo"] & right["hosted"]), np.sum(right["dpo"] & ~right["hosted"])],
              [np.sum(~right["dpo"] & right["hosted"]), np.sum(~right["dpo"] & ~right["hosted"])]]
     assert c["p"] == pytest.approx(mcnemar(table, exact=True).pvalue)
     assert c["p_adjusted"] == pytest.approx(min(1.0, 6 * c["p"]))
     deployed = t["deploy"]
-    vs = next(c for c in t["comparisons"] if (c["a"], c["b"]) == (deployed, "hosted"))
+    vs = next(c for c in t["comparisons"] if (c["a"], c["b"]) == (deployed, "hosted") and c["primary"])
     assert t["recommendation"].endswith(
         f" Against served baselines: hosted vs {deployed if deployed == 'base' else deployed.upper()}: F1 "
         f"{t['variants']['hosted']['value']:.2f} vs {t['variants'][deployed]['value']:.2f}, adjusted "
-        f"{format_p(vs['p_adjusted'])}, no significant difference.")
+        f"{format_p(vs['p_adjusted'])}, n.s. (inconclusive).")
     report = (out / "report" / "report.md").read_text()
     assert "hosted vs DPO" in report and "| hosted |" in report
     assert f"hosted = served model gpt-x, 2-shot, 20 of 20 replies under structured output, {unreadable / 20:.1%} unparseable" in report

@@ -67,3 +67,22 @@ def test_a_setting_added_since_the_directory_was_made_continues_at_none(store, t
     with pytest.raises(UserError) as err:
         check_study_dir(store, _study(revision="v2"), {"uti": "a" * 64}, tmp_path)
     assert 'revision: was (absent), now "v2"' in err.value.problems
+
+
+def test_a_directory_from_before_training_dtype_auto_continues_where_auto_is_fp32(tmp_path, monkeypatch):
+    """Directories made when training.dtype defaulted to float32 (no autocast) hold fp32 runs:
+    today's default ``auto`` continues them where it means fp32, and is refused, naming the
+    key, where it would compute in bf16."""
+    from medtune.train import precision
+
+    store = Store(tmp_path / "study.db")
+    old = _study(training={"dtype": "float32"})
+    check_study_dir(store, old, {"uti": "a" * 64}, tmp_path)
+    monkeypatch.setattr(precision, "fast_bf16", lambda device_type: False)
+    check_study_dir(store, _study(), {"uti": "a" * 64}, tmp_path)  # auto = fp32 here
+    check_study_dir(store, _study(training={"dtype": "fp32"}), {"uti": "a" * 64}, tmp_path)
+    monkeypatch.setattr(precision, "fast_bf16", lambda device_type: True)
+    with pytest.raises(UserError) as err:
+        check_study_dir(store, _study(), {"uti": "a" * 64}, tmp_path)
+    assert 'training.dtype: was "fp32", now "bf16"' in str(err.value)
+    store.close()

@@ -55,6 +55,7 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
     assert results["n_comparisons"] == 9 and results["family"] == "study"
     assert results["compute"]["seconds"]["sft"] > 0 and results["compute"]["seconds"]["dpo"] > 0
     assert results["compute"]["dpo_to_sft"] > 0
+    assert results["compute"]["dtype"] in ("fp32", "bf16")  # training.dtype: auto, by hardware
     per_method = results["compute"]["per_method"]
     assert (per_method["sft"]["runs"], per_method["sft"]["steps"], per_method["sft"]["devices"]) == (2, 4, ["cpu"])
     assert per_method["dpo"]["tokens"] > 0 and per_method["eval"]["seconds"] > 0
@@ -212,3 +213,47 @@ def test_a_task_may_have_its_own_step_budgets(tiny_model_dir, tmp_path):
     store.close()
     assert steps == {"uti/sft/lr=0.001": 2, "uti/dpo/lr=0.001/beta=0.1": 2,
                      "triage/sft/lr=0.001": 3, "triage/dpo/lr=0.001/beta=0.1": 1}
+
+
+def test_base_predictions_are_reused_across_studies(tiny_model_dir, tmp_path, monkeypatch):
+    """A second study of the same model, test data and dtype reads the base model's test
+    predictions from the cache (evaluate/cache.py) instead of predicting them again."""
+    import medtune.evaluate.predict as predict_module
+
+    calls = []
+    real = predict_module.predict
+    monkeypatch.setattr(predict_module, "predict", lambda *a, **k: calls.append(1) or real(*a, **k))
+    one_task = [{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}}]
+    run_study(_study(tiny_model_dir, tasks=one_task, dpo={"enabled": False, "learning_rates": [1e-3], "steps": 1}),
+              tmp_path / "first")
+    assert len(calls) == 2  # base and SFT on test
+    other_lr = {"learning_rates": [3e-3], "steps": 2, "eval_every": 1}
+    run_study(_study(tiny_model_dir, tasks=one_task, sft=other_lr,
+                     dpo={"enabled": False, "learning_rates": [1e-3], "steps": 1}), tmp_path / "second")
+    assert len(calls) == 3  # SFT only: the base predictions came from the cache
+    first, second = Store(tmp_path / "first" / "study.db"), Store(tmp_path / "second" / "study.db")
+    assert first.predictions("uti", "base", "test") == second.predictions("uti", "base", "test")
+    first.close(), second.close()
+    # another dtype is another evaluation
+    run_study(_study(tiny_model_dir, tasks=one_task, training={"batch_size": 4, "pack_tokens": 256, "dtype": "bf16"},
+                     dpo={"enabled": False, "learning_rates": [1e-3], "steps": 1}), tmp_path / "third")
+    assert len(calls) == 5
+    results = json.loads((tmp_path / "third" / "report" / "results.json").read_text())
+    assert results["compute"]["dtype"] == "bf16"
+
+
+def test_fine_tuned_models_scored_from_base_hidden_states(tiny_model_dir, tmp_path, monkeypatch):
+    """With LoRA on the last layer only, the SFT and DPO test evaluations start from the base
+    model's hidden states below it (evaluate/prefix.py) instead of a full forward."""
+    from medtune.evaluate import prefix
+
+    used = []
+    real = prefix.score_from
+    monkeypatch.setattr(prefix, "score_from", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    one_task = [{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}}]
+    run_study(_study(tiny_model_dir, tasks=one_task, training={"batch_size": 4, "pack_tokens": 256,
+                                                               "lora": {"last_layers": 1}}), tmp_path / "s")
+    assert len(used) == 2 and all(u is not None for u in used)  # SFT and DPO on test
+    store = Store(tmp_path / "s" / "study.db")
+    assert all(len(store.predictions("uti", v, "test")) == 16 for v in ("base", "sft", "dpo"))
+    store.close()

@@ -13,7 +13,7 @@ failure (prediction None), reported as a rate and counted as wrong, never guesse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,12 @@ import torch
 from medtune.data.records import Example
 from medtune.tasks.base import Label, Task
 from medtune.train.batching import make_groups
+from medtune.train import precision
 from medtune.train.loop import sequence_logprobs
+from medtune.train.packing import Group
+
+
+Scorer = Callable[[list[Group]], torch.Tensor]
 
 
 @dataclass
@@ -34,12 +39,21 @@ class Prediction:
 
 
 def predict_by_likelihood(
-    model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int
+    model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int,
+    dtype: str = "fp32", scorer: Scorer | None = None,
 ) -> list[Prediction]:
+    """``scorer(groups)``: the summed log-probs of every candidate (default: a forward of
+    ``model`` in ``dtype``; the study passes one that reuses the base model's hidden states,
+    evaluate/prefix.py)."""
     candidates = task.candidates()
     answers = [a for _, a in candidates]
     groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
-    scores = sequence_logprobs(model, groups, pack_tokens).view(len(examples), len(candidates))
+    if scorer is None:
+        with precision.autocast(dtype, model.device):
+            scores = sequence_logprobs(model, groups, pack_tokens)
+    else:
+        scores = scorer(groups)
+    scores = scores.view(len(examples), len(candidates))
     best = scores.argmax(dim=1).tolist()
     return [
         Prediction(ex.id, candidates[b][0], candidates[b][1], [round(float(s), 4) for s in row])
@@ -54,28 +68,36 @@ def predict_by_generation(
     task: Task,
     examples: Sequence[Example],
     max_new_tokens: int = 32,
-    batch_size: int = 8,
+    batch_size: int = 16,
+    dtype: str = "fp32",
 ) -> list[Prediction]:
+    """Greedy answers, ``batch_size`` prompts at a time with the KV cache. Prompts are batched
+    by length (each batch is left-padded to its longest prompt, so similar lengths waste
+    the least), and the predictions come back in the examples' order."""
     from medtune.models.chat import render_prompt
 
     model.eval()
     tokenizer.padding_side = "left"  # decoder-only generation continues from the right edge
-    out: list[Prediction] = []
-    for i in range(0, len(examples), batch_size):
-        chunk = examples[i : i + batch_size]
-        texts = [render_prompt(tokenizer, ex.messages(task.system_prompt)) for ex in chunk]
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-        generated = model.generate(
-            **enc,
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            pad_token_id=tokenizer.pad_token_id,
-            use_cache=True,
-        )
-        for ex, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
+    texts = [render_prompt(tokenizer, ex.messages(task.system_prompt)) for ex in examples]
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    order = sorted(range(len(examples)), key=lambda i: (lengths[i], i))
+    out: dict[int, Prediction] = {}
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        enc = tokenizer([texts[i] for i in chunk], return_tensors="pt", padding=True,
+                        add_special_tokens=False).to(model.device)
+        with precision.autocast(dtype, model.device):
+            generated = model.generate(
+                **enc,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                use_cache=True,
+            )
+        for i, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
             text = tokenizer.decode(row, skip_special_tokens=True).strip()
-            out.append(Prediction(ex.id, task.parse(text) if task.endpoints else None, text))
-    return out
+            out[i] = Prediction(examples[i].id, task.parse(text) if task.endpoints else None, text)
+    return [out[i] for i in range(len(examples))]
 
 
 def predict(
@@ -87,11 +109,14 @@ def predict(
     max_length: int,
     pack_tokens: int,
     max_new_tokens: int | None = None,
+    dtype: str = "fp32",
+    scorer: Scorer | None = None,
 ) -> list[Prediction]:
     """``mode`` applies to classification; an open-ended task is always generated.
-    ``max_new_tokens`` None: the task's own budget."""
+    ``max_new_tokens`` None: the task's own budget. ``dtype``: the compute type (train/precision.py)."""
     if mode == "generate" or task.open_ended:
-        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens)
+        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens,
+                                     dtype=dtype)
     if mode == "likelihood":
-        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens)
+        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, dtype, scorer)
     raise ValueError(f"unknown evaluation mode {mode!r}")

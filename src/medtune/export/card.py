@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from medtune import __version__
-from medtune.report.recommend import format_p
+from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
+from medtune.report.comparison_table import comparison_rows
 
 LABELS = {"base": "base model", "sft": "SFT", "dpo": "DPO (on the SFT model)"}
 
@@ -85,12 +86,16 @@ def _results_table(results: dict[str, Any], t: dict[str, Any]) -> list[str]:
 
 
 def _comparisons(results: dict[str, Any], t: dict[str, Any]) -> list[str]:
-    rows = [f"Paired tests ({results.get('correction', 'n/a')} correction over the study's "
-            f"{results.get('n_comparisons', 'n/a')} comparisons, alpha {results.get('alpha', 'n/a')}):", "",
-            "| comparison | endpoint | test | p | adjusted p | significant |", "|---|---|---|---|---|---|"]
-    for c in t.get("comparisons", []):
-        rows.append(f"| {c['a']} vs {c['b']} | {c.get('endpoint') or '-'} | {c.get('test', '')} | "
-                    f"{format_p(c.get('p'))} | {format_p(c.get('p_adjusted'))} | {'yes' if c.get('significant') else 'no'} |")
+    """The report's own comparisons table: which test decides, the effect with its interval,
+    p and adjusted p, the verdict, the detectable difference (report/comparison_table.py)."""
+    family = (t.get("family") or {}).get("text") or (
+        f"{results.get('correction', 'n/a')} correction over {results.get('n_comparisons', 'n/a')} "
+        f"comparisons, alpha {results.get('alpha', 'n/a')}")
+    rows = [f"Paired tests ({family}):", "", "| " + " | ".join(COMPARISON_HEADERS) + " |",
+            "|" + "---|" * len(COMPARISON_HEADERS)]
+    rows += ["| " + " | ".join(r["cells"]) + " |" for r in comparison_rows(t)]
+    if results.get("decision_rule"):
+        rows += ["", f"Decision rule: {results['decision_rule']}"]
     return rows
 
 

@@ -117,6 +117,7 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out}: already exists; give a new folder as --out (an export never overwrites)")
     from medtune.models.hub import stored_revision
+    from medtune.train.precision import weights_dtype
 
     store = Store(study_dir / "study.db")
     try:
@@ -125,7 +126,7 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
     finally:
         store.close()
 
-    loaded = load_model(study.model, study.training.dtype, revision, study.chat_template)
+    loaded = load_model(study.model, weights_dtype(study.training.dtype), revision, study.chat_template)
     private_mkdir(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

@@ -315,6 +315,7 @@ def _compute_view(results: dict) -> dict:
         "headers": ["Method", "Seconds", "Time"],
         "rows": rows,
         "ratio": "–" if ratio is None else f"{ratio:.1f}x",
+        "dtype": compute.get("dtype") or "–",
         "ratio_per_step": "–" if per_step is None else f"{per_step:.2f}x",
         "per_task_headers": ["Task", "SFT seconds", "DPO seconds", "DPO/SFT"],
         "per_task_rows": per_task,
@@ -397,7 +398,8 @@ def _markdown(view: dict) -> str:
                     _md_table(t["sweep_headers"], sw["rows"]), ""]
     c = view["compute"]
     out += ["## Compute", "", _md_table(c["headers"], c["rows"]), "",
-            f"DPO/SFT compute ratio: {c['ratio']} in total, {c['ratio_per_step']} per optimizer step", ""]
+            f"DPO/SFT compute ratio: {c['ratio']} in total, {c['ratio_per_step']} per optimizer step", "",
+            f"Computed in: {c['dtype']} (training.dtype)", ""]
     if c["per_task_rows"]:
         out += [_md_table(c["per_task_headers"], c["per_task_rows"]), ""]
     if c["per_method_rows"]:

@@ -142,6 +142,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             _graded_headline(tasks_out[task.name], graded)
 
     compute = _compute(store)
+    compute["dtype"] = _dtype(store, study)
     statistics = decide(tasks_out, study.statistics, compute)
     for result in tasks_out.values():
         if result.get("baselines") and result["variants"]:  # "better than the hosted model?" too
@@ -187,6 +188,15 @@ def _graded_only(task, n_test: int, graded: dict[str, Any]) -> dict[str, Any]:
     _graded_headline(out, graded)
     out.pop("automatic", None)
     return out
+
+
+def _dtype(store: Store, study: Study) -> str:
+    """The type the study's training runs computed in, as each run recorded it (train/precision.py;
+    "bf16, fp32" if they differ); a study without recorded runs: what its config resolves to here."""
+    from medtune.train.precision import label
+
+    recorded = sorted({json.loads(r["config"]).get("dtype") for r in store.runs()} - {None})
+    return ", ".join(recorded) or label(study.training.dtype, study.training.mixed_precision)
 
 
 def _compute(store: Store) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,9 @@ class Context:
     progress: Any  # runner.Progress: the CLI's hooks
     out_dir: Path
     device: str
+    # the base model's hidden states on a task's test batches, for the SFT and DPO test
+    # evaluations (evaluate/prefix.py): {split: (task, base model, PrefixStates)}
+    eval_prefix: dict[str, Any] = field(default_factory=dict)
 
 
 class Lazy:

@@ -76,10 +76,12 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
     from medtune.study.sweep import probe_keep
     from medtune.study.training import load_checkpoint, run_key, train_run
     from medtune.models.hub import stored_revision
+    from medtune.train.precision import weights_dtype
 
     store = Store(out_dir / "study.db")
     try:
-        loaded = load_model(study.model, study.training.dtype, stored_revision(store, study.model), study.chat_template)
+        loaded = load_model(study.model, weights_dtype(study.training.dtype), stored_revision(store, study.model),
+                            study.chat_template)
         ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         start = base if start_spec[0] == "base" else Lazy(lambda: load_checkpoint(ctx, base, *start_spec[1:]))

@@ -63,10 +63,25 @@ def _same(was: Any, now: Any) -> bool:
     return was == now or (was is _ABSENT and now is None) or (was is None and now is _ABSENT)
 
 
+def _arithmetic(settings: dict[str, Any]) -> dict[str, Any]:
+    """``training.dtype`` and ``training.mixed_precision`` compared by what they compute in on
+    this machine: a directory made when the default was ``float32`` continues under today's
+    ``auto`` where auto means fp32, and is refused (naming training.dtype) where auto means bf16,
+    because its runs were computed in fp32."""
+    from medtune.train.precision import label
+
+    out = dict(settings)
+    mixed = out.pop("training.mixed_precision", "no")
+    out["training.dtype"] = label(out.get("training.dtype", "float32"), mixed)
+    return out
+
+
 def check_study_dir(store: Store, study: Study, data_hashes: dict[str, str], out_dir: Path) -> None:
     """Record the study on a new directory; refuse a different study on a used one."""
     mine = identity(study)
     stored, hashes = store.meta("study_config"), store.meta("data_hashes")
+    if stored is not None:
+        mine, stored = _arithmetic(mine), _arithmetic(stored)
     if stored is None:
         if store.runs():
             raise UserError(

@@ -48,10 +48,12 @@ def with_generated_rejected(ctx: Context, td: Any, base: Lazy, sft: Lazy) -> Any
 def _generate(ctx: Context, td: Any, base: Lazy, sft: Lazy, todo: list[Any], split: str) -> dict[str, str]:
     from medtune.evaluate.predict import predict_by_generation
     from medtune.models import load_model
+    from medtune.study.training import compute_dtype
+    from medtune.train.precision import weights_dtype
 
     study, strategy = ctx.study, td.rejected
     if strategy == "weaker_model" and td.rejected_model not in (None, study.model):
-        loaded = load_model(td.rejected_model, study.training.dtype)
+        loaded = load_model(td.rejected_model, weights_dtype(study.training.dtype))
         model, tokenizer = loaded.model, loaded.tokenizer
     else:  # the base model (weaker_model without a named model) or the SFT model (on_policy)
         model, tokenizer = (base if strategy == "weaker_model" else sft).get(), ctx.tokenizer
@@ -59,7 +61,8 @@ def _generate(ctx: Context, td: Any, base: Lazy, sft: Lazy, todo: list[Any], spl
     start = time.perf_counter()
     preds = distributed.shard_map(  # each process generates a shard; gathered in order
         lambda part: predict_by_generation(model, tokenizer, td.task, part,
-                                           study.evaluation.max_new_tokens or td.task.max_new_tokens), todo)
+                                           study.evaluation.max_new_tokens or td.task.max_new_tokens,
+                                           dtype=compute_dtype(study)), todo)
     ctx.store.add_compute(td.task.name, "dpo", f"rejected/{strategy}/{split}", time.perf_counter() - start)
     ctx.progress.advance(1)
     return {p.example_id: p.text for p in preds}

@@ -120,6 +120,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.study.launch import die_with_launcher
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
+    from medtune.train.precision import weights_dtype
 
     die_with_launcher()  # a rank whose launcher is killed does not train on alone
     distributed.init_from_env(study.compute.timeout_minutes)  # under a launcher: every rank runs this study (docs/scaling.md)
@@ -153,7 +154,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
 
         # a Hub model's commit, pinned in study.db (rank 0 fetches it; the others then find it cached)
         revision = distributed.run_on_main(lambda: pinned_revision(store.local, study.model, study.revision))
-        loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype, revision,
+        loaded = distributed.main_first(lambda: load_model(study.model, weights_dtype(study.training.dtype), revision,
                                                            study.chat_template))
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)

@@ -65,8 +65,15 @@ def train_settings(ctx: Context, method: str, lr: float, beta: float | None, ste
         schedule=t.schedule,
         pack_tokens=t.pack_tokens,
         strategy=ctx.study.compute.strategy,
-        mixed_precision=t.mixed_precision,
+        dtype=compute_dtype(ctx.study),
     )
+
+
+def compute_dtype(study: Any) -> str:
+    """The type this study computes in on this machine: fp32 or bf16 (train/precision.py)."""
+    from medtune.train.precision import resolve
+
+    return resolve(study.training.dtype, study.training.mixed_precision)
 
 
 def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
@@ -84,7 +91,8 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     settings = train_settings(ctx, method, lr, beta, steps)
     t = ctx.study.training
     train_groups, eval_groups = _groups(ctx, td, method)
-    config = {"learning_rate": lr, "beta": beta, "steps": steps, "batch_size": t.batch_size}
+    config = {"learning_rate": lr, "beta": beta, "steps": steps, "batch_size": t.batch_size,
+              "dtype": settings.compute}
     run_id = store.start_run(key, task.name, method, config, ctx.device, role)
     directory = ctx.out_dir / "checkpoints" / key
     resume = _resume_point(ctx, run_id, directory)
@@ -171,7 +179,8 @@ def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, 
 
     cache = getattr(start, "reference_cache", None)
     if cache is None:  # one per start model: hashing its weights is not free
-        cache = ReferenceCache(ctx.out_dir / "reference", start.get(), ctx.study.training.pack_tokens)
+        cache = ReferenceCache(ctx.out_dir / "reference", start.get(), ctx.study.training.pack_tokens,
+                               compute_dtype(ctx.study))
         start.reference_cache = cache
     before, clock = cache.pairs_computed, time.perf_counter()
     reference = cache.reference(train_groups, eval_groups, drawn)

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import torch
 
-from medtune.train import distributed, parallel
+from medtune.train import distributed, parallel, precision
 from medtune.train.attention import use_flex_attention
 from medtune.train.packing import Group, PackedScorer, pack, plan_rows, sequence_logprobs
 from medtune.train.refcache import Reference, compute_logprobs
@@ -72,7 +72,13 @@ class TrainSettings:
     max_grad_norm: float = 1.0
     pack_tokens: int = 1024  # tokens per packed row
     strategy: Literal["ddp", "fsdp"] = "ddp"  # across processes (FSDP: GPU or CPU)
-    mixed_precision: Literal["no", "bf16"] = "no"  # bf16 only on GPU
+    dtype: Literal["fp32", "bf16"] = "fp32"  # compute type (train/precision.py); weights stay fp32
+    mixed_precision: Literal["no", "bf16"] = "no"  # older spelling of dtype="bf16"
+
+    @property
+    def compute(self) -> Literal["fp32", "bf16"]:
+        """The type matmuls run in: bf16 autocast if either field asks for it."""
+        return "bf16" if "bf16" in (self.dtype, self.mixed_precision) else "fp32"
 
 
 @dataclass
@@ -100,6 +106,7 @@ class TrainResult:
     curve: list[CurvePoint]  # eval loss at step 0 and every eval_every steps
     seconds: float  # wall seconds in train(), reference pass included, summed over resumes
     tokens: int  # real tokens through forward+backward
+    dtype: str = "fp32"  # the compute type of every step (train/precision.py)
 
 
 def _batches(n: int, batch_size: int, seed: int, strata: list[str] | None = None) -> Iterator[list[int]]:
@@ -190,8 +197,9 @@ def _dpo_reference(model, train_groups, eval_groups, settings, strata, given: Re
     drawn = drawn_indices(len(train_groups), settings, strata)
     reference = given
     if reference is None:
-        reference = Reference(compute_logprobs(model, train_groups, drawn, settings.pack_tokens),
-                              compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens))
+        reference = Reference(
+            compute_logprobs(model, train_groups, drawn, settings.pack_tokens, settings.compute),
+            compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens, settings.compute))
     if reference.train[drawn].isnan().any() or reference.eval.isnan().any():
         raise ValueError("the reference lacks log-probs of pairs this run uses: compute it for "
                          "drawn_indices() of these settings and every eval pair")
@@ -265,7 +273,8 @@ def train(
     def eval_loss() -> float:
         if not eval_groups:
             return float("nan")
-        lp = parallel.logprobs(accelerator, scorer, eval_groups, settings)
+        with precision.autocast(settings.compute, accelerator.device):
+            lp = parallel.logprobs(accelerator, scorer, eval_groups, settings)
         if settings.method == "sft":
             n_tokens = sum(len(g.completions[0]) for g in eval_groups)
             return float(-lp.sum() / n_tokens)
@@ -280,6 +289,7 @@ def train(
     if resume is not None:
         state = ckpt.load_state(resume)
         done, losses, tokens, seconds_before = state["step"], state["train_losses"], state["tokens"], state["seconds"]
+        _check_dtype(state, settings, resume)
         curve = [CurvePoint(s, v) for s, v in state["curve"]]
         for _ in range(done):
             next(stream)
@@ -309,7 +319,7 @@ def train(
                 seconds = seconds_before + time.perf_counter() - start
                 _save(checkpoints, accelerator, scorer, optimizer, scheduler,
                       {"step": step, "train_losses": losses, "curve": [(p.step, p.eval_loss) for p in curve],
-                       "tokens": tokens, "seconds": seconds})
+                       "tokens": tokens, "seconds": seconds, "dtype": settings.compute})
     seconds = seconds_before + time.perf_counter() - start
 
     model = parallel.trained_model(accelerator, scorer, shell)
@@ -318,7 +328,20 @@ def train(
     if attn_before is not None:  # evaluation and generation run as before training
         model.set_attn_implementation(attn_before)
     model.eval()
-    return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens)
+    return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens,
+                       dtype=settings.compute)
+
+
+def _check_dtype(state: dict[str, Any], settings: TrainSettings, path: Path) -> None:
+    """A run continues in the type it started in: its losses would otherwise jump at the resume
+    step. Checkpoints written before the dtype was recorded were fp32."""
+    saved = state.get("dtype", "fp32")
+    if saved != settings.compute:
+        from medtune.errors import UserError
+
+        raise UserError(f"{path}: this checkpoint was trained in {saved} and this run computes in "
+                        f"{settings.compute}; set training.dtype: {saved} to continue it "
+                        "(auto picks by hardware, train/precision.py)")
 
 
 def _save(checkpoints: Checkpointing, accelerator, scorer, optimizer, scheduler, state: dict[str, Any]) -> None:
@@ -359,7 +382,10 @@ def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, in
         # Gradients are reduced across ranks once, on the step's last micro-batch.
         sync = contextlib.nullcontext() if k == len(micros) - 1 else accelerator.no_sync(scorer)
         with sync:
-            token_lp, seq_lp = scorer(batch)
+            # Autocast covers the forward only; backward runs each op in its forward's type.
+            # The log-probs come out fp32 (completion_logprobs), so the losses reduce in fp32.
+            with precision.autocast(settings.compute, accelerator.device):
+                token_lp, seq_lp = scorer(batch)
             if settings.method == "sft":
                 loss = -token_lp.sum()
             else:

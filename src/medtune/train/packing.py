@@ -157,6 +157,11 @@ def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, t
         position_ids=batch.position_ids,
         use_cache=False,
     ).last_hidden_state
+    return head_logprobs(head, batch, hidden)
+
+
+def head_logprobs(head: Any, batch: PackedBatch, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``completion_logprobs`` from the decoder's last hidden states [rows, length, hidden]."""
     h = hidden[batch.score_row, batch.score_pos]
     logits = head(h).float()
     token_lp = torch.log_softmax(logits, dim=-1).gather(-1, batch.score_token.unsqueeze(-1)).squeeze(-1)
@@ -189,9 +194,8 @@ def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device:
     score = model if device is not None else lambda b: completion_logprobs(model, b)
     device = model.device if device is None else device
     out = []
-    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
-        batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(device)
-        out.append(score(batch)[1].cpu())
+    for batch in packed_chunks(groups, pack_tokens):
+        out.append(score(batch.to(device))[1].cpu())
     model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0)
 
@@ -203,6 +207,13 @@ def sharded_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch
     from medtune.train.distributed import shard_tensor
 
     return shard_tensor(lambda part: sequence_logprobs(model, list(part), pack_tokens), groups)
+
+
+def packed_chunks(groups: list[Group], pack_tokens: int) -> Iterator[PackedBatch]:
+    """The packed batches ``sequence_logprobs`` scores, in order (deterministic: the same
+    groups always give the same batches)."""
+    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
+        yield pack(chunk, plan_rows(chunk, pack_tokens))
 
 
 def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:

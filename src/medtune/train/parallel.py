@@ -15,14 +15,14 @@ if TYPE_CHECKING:
 
 
 def accelerator(settings: TrainSettings) -> Any:
-    """DDP (accelerate's default) across processes; bf16 autocast when asked (GPU only: on a
-    CPU it would be a slow, untested path). FSDP wraps the model itself (``prepare``)."""
+    """DDP (accelerate's default) across processes; FSDP wraps the model itself (``prepare``).
+    bf16 autocast is applied by the loop itself, on CPU and GPU alike (train/precision.py); on a
+    GPU accelerate is told too."""
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
-    if not cuda and settings.mixed_precision == "bf16":
-        raise ValueError("bf16 mixed precision needs a GPU; use no mixed precision on a CPU")
-    return Accelerator(cpu=not cuda, mixed_precision=settings.mixed_precision)
+    mixed = settings.compute if cuda else "fp32"
+    return Accelerator(cpu=not cuda, mixed_precision="bf16" if mixed == "bf16" else "no")
 
 
 def prepare(accelerator, scorer: PackedScorer, settings: TrainSettings) -> tuple[Any, Any]:
@@ -33,7 +33,9 @@ def prepare(accelerator, scorer: PackedScorer, settings: TrainSettings) -> tuple
         from medtune.train import fsdp
 
         shell = fsdp.skeleton(scorer.lm)
-        return fsdp.wrap(scorer, accelerator.device, settings.mixed_precision), shell
+        # on a CPU the loop's autocast does bf16; FSDP's own mixed precision is for GPUs
+        mixed = settings.compute if accelerator.device.type == "cuda" else "fp32"
+        return fsdp.wrap(scorer, accelerator.device, mixed), shell
     return accelerator.prepare(scorer), None
 
 

@@ -9,7 +9,8 @@ beta) and every rerun of the study reads them instead of running the reference m
 A stored file is keyed by the sha256 of the reference weights (every tensor's bytes, dtype and
 shape), of the token ids of one split's pairs (which covers the data, the tokenizer, the chat
 template and the system prompt), the packing budget and the device type (the last two change
-the float summation order, so values are reproduced bit for bit only with the same ones). A
+the float summation order, so values are reproduced bit for bit only with the same ones), and
+the compute type (fp32 or bf16 autocast, train/precision.py; also in the file's metadata). A
 change of any of them is a different file: stale values are never read.
 
 Only the pairs a run will draw are computed (``indices``): a short DPO budget on a large train
@@ -36,7 +37,7 @@ from typing import Any
 import torch
 
 from medtune.files import atomic_path
-from medtune.train import distributed
+from medtune.train import distributed, precision
 from medtune.train.packing import Group, sequence_logprobs
 
 FORMAT = 1  # bump when the meaning of a stored value changes
@@ -70,12 +71,15 @@ def _on(model: Any, device: torch.device) -> Iterator[None]:
         model.to(before)
 
 
-def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int) -> torch.Tensor:
-    """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere).
+def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int,
+                     dtype: str = "fp32") -> torch.Tensor:
+    """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere), the
+    forward computed in ``dtype`` (train/precision.py), the values fp32.
     Under several processes, every rank computes a shard of them and gets all."""
     out = torch.full((len(groups), 2), float("nan"))
     if indices:
-        with _on(model, compute_device(model)):
+        device = compute_device(model)
+        with _on(model, device), precision.autocast(dtype, device):
             lp = distributed.shard_tensor(lambda part: sequence_logprobs(model, list(part), pack_tokens),
                                           [groups[i] for i in indices])
         out[indices] = lp.view(-1, 2).float()
@@ -118,10 +122,11 @@ class ReferenceCache:
     (the study runner gives it the selected SFT model, which training never touches: every
     DPO run trains a copy). ``pairs_computed`` counts reference forwards actually run."""
 
-    def __init__(self, directory: Path, model: Any, pack_tokens: int) -> None:
+    def __init__(self, directory: Path, model: Any, pack_tokens: int, dtype: str = "fp32") -> None:
         self.directory = Path(directory)
         self.model = model
         self.pack_tokens = pack_tokens
+        self.dtype = dtype  # the compute type of the reference forwards (train/precision.py)
         self.weights = weights_hash(model)
         self.pairs_computed = 0
 
@@ -132,6 +137,7 @@ class ReferenceCache:
             "tokens": tokens_hash(groups),
             "pack_tokens": self.pack_tokens,
             "device": compute_device(self.model).type,
+            "dtype": self.dtype,
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         return self.directory / f"{digest}.safetensors"
@@ -145,7 +151,7 @@ class ReferenceCache:
         values = distributed.run_on_main(lambda: self._read(path, len(groups)))
         missing = [i for i in indices if torch.isnan(values[i]).any()]
         if missing:
-            fresh = compute_logprobs(self.model, groups, missing, self.pack_tokens)
+            fresh = compute_logprobs(self.model, groups, missing, self.pack_tokens, self.dtype)
             values[missing] = fresh[missing]
             self.pairs_computed += len(missing)
             distributed.run_on_main(lambda: self._write(path, values))
@@ -173,4 +179,5 @@ class ReferenceCache:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
-            save_file({"logprobs": values.contiguous()}, str(tmp), metadata={"weights": self.weights})
+            save_file({"logprobs": values.contiguous()}, str(tmp),
+                      metadata={"weights": self.weights, "dtype": self.dtype})
