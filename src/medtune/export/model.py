@@ -151,7 +151,7 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
 
 
 def lora_settings(study: Any) -> Any:
-    from medtune.train.loop import LoraSettings
+    from medtune.train.settings import LoraSettings
 
     lora = study.training.lora
     return None if lora is None else LoraSettings(**lora.model_dump())
@@ -177,14 +177,14 @@ def _write_adapter(loaded: Any, chain: list[Path], study: Any, tmp: Path) -> Non
 
     from medtune.export.card import base_model_id
     from medtune.train.checkpoint import load_weights, set_weights
-    from medtune.train.loop import _apply_lora
+    from medtune.train.settings import apply_lora
 
     lora = lora_settings(study)
     weights = [load_weights(p) for p in chain]
     if len(weights) == 2:  # SFT then DPO: one adapter of twice the rank (module docstring)
         lora = dataclasses.replace(lora, r=2 * lora.r, alpha=2 * lora.alpha)
         weights = [stack_adapters(*weights)]
-    model = _apply_lora(loaded.model, lora, study.seed)
+    model = apply_lora(loaded.model, lora, study.seed)
     set_weights(model, weights[0])
     model.save_pretrained(tmp)
     config_path = tmp / "adapter_config.json"

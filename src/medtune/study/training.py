@@ -40,14 +40,14 @@ def run_key(task: str, method: str, lr: float, beta: float | None) -> str:
 
 
 def lora_settings(ctx: Context) -> Any:
-    from medtune.train.loop import LoraSettings
+    from medtune.train.settings import LoraSettings
 
     lora = ctx.study.training.lora
     return None if lora is None else LoraSettings(**lora.model_dump())
 
 
 def train_settings(ctx: Context, method: str, lr: float, beta: float | None, steps: int) -> Any:
-    from medtune.train.loop import TrainSettings
+    from medtune.train.settings import TrainSettings
 
     t = ctx.study.training
     budget = ctx.study.sft if method == "sft" else ctx.study.dpo
