@@ -53,7 +53,9 @@ class StudyOutcome:
     results: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
+def prepare_data(entry: TaskEntry, seed: int, base_dir: Path, key: str = "task") -> TaskData:
+    """The task's examples, validated and split. ``key`` names the task's entry in the study
+    file (``tasks.0``) in the messages of problems that are not in the data file itself."""
     from medtune.data.splits import assign_splits, by_split, data_hash
     from medtune.data.validate import load_examples
     from medtune.tasks.rejected import OFFLINE, fill_rejected
@@ -68,10 +70,14 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
             path = base_dir / path
         examples = load_examples(path, task)
     if entry.sizes is not None:
-        examples = assign_splits(examples, entry.sizes.model_dump(), seed)
+        try:
+            examples = assign_splits(examples, entry.sizes.model_dump(), seed)
+        except UserError as err:
+            where = f"data.synthetic.n is {len(examples)}" if entry.data.synthetic else f"data.path {entry.data.path}"
+            raise UserError(f"{key}.sizes ({entry.task}; {where}): {err.message}", err.problems) from None
     elif any(ex.split is None for ex in examples):
         raise UserError(
-            f"task {entry.task}: some examples have no `split` and the study gives no `sizes`; "
+            f"{key} ({entry.task}): some examples have no `split` and the study gives no `sizes`; "
             "add `sizes: {train: N, eval: N, dev: N, test: N}` to the task in the study file"
         )
     strategy = entry.rejected or task.default_rejected
@@ -80,21 +86,16 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
     splits = by_split(examples)
     for name in ("train", "test"):
         if not splits.get(name):
-            raise UserError(f"task {entry.task}: the {name} split is empty; give it examples")
+            raise UserError(f"{key} ({entry.task}): the {name} split is empty; give it examples")
     return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
 
 
 def preflight(study: Study, study_file: Path | None) -> None:
-    """What can be checked before any process starts (the data of every task, the judges'
-    readiness): a user error raised here keeps its exit code (2), while under a launcher a
-    failed rank is reported as 1."""
-    base_dir = study_file.parent if study_file else Path.cwd()
-    for entry in study.tasks:
-        prepare_data(entry, study.seed, base_dir)
-    if study.judges is not None:
-        from medtune.judges.stage import check_ready
+    """What can be checked before any process starts (study/preflight.py): a user error raised
+    here keeps its exit code (2), while under a launcher a failed rank is reported as 1."""
+    from medtune.study.preflight import preflight as check
 
-        check_ready(study.judges)
+    check(study, study_file)
 
 
 def _device_name() -> str:
@@ -113,6 +114,8 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.report.results import build_results
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
+    from medtune.models.info import model_info
+    from medtune.study.preflight import check_lengths
 
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
@@ -131,6 +134,10 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
     hashes = {k: v.data_hash for k, v in data.items()}
+    # Every example against max_length before the model loads or computes (study/preflight.py);
+    # the tokenizer alone is enough, and rank 0 converts a bundled model first if it must.
+    info = distributed.main_first(lambda: model_info(study.model, log=progress.log))
+    check_lengths(study, data, info.tokenizer, info.context)
     out_dir.mkdir(parents=True, exist_ok=True)
     # Rank 0 alone locks the directory and opens study.db; the others see it through SharedStore.
     held: dict[str, Any] = {}
