@@ -35,5 +35,6 @@ def main() -> None:
     except UserError as err:
         # Plain text: messages quote user data (brackets would be read as rich markup) and
         # FILE:LINE lines must not be wrapped, so editors and grep can jump to them.
-        typer.echo(f"error: {err}", err=True)
+        # backslashreplace: a message quoting a lone surrogate from the data must still print
+        typer.echo(f"error: {err}".encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
         sys.exit(2)

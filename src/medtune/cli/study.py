@@ -39,10 +39,12 @@ def run(
 
     from medtune.cli.progress import run_with_progress
     from medtune.config import load_study
+    from medtune.files import check_writable
 
     if processes is not None:
         set_ = [*set_, f"compute.processes={processes}"]
     study = load_study(study_file, set_)
+    check_writable(out, folder=True)
     if "WORLD_SIZE" not in os.environ and study.compute.processes > 1:
         from medtune.study.launch import relaunch
         from medtune.study.runner import preflight

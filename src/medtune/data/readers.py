@@ -40,6 +40,8 @@ def read_records_checked(path: str | Path) -> tuple[list[tuple[int, dict]], list
     suffix: ``.jsonl``/``.json`` (one JSON object per line, or one JSON array of objects),
     ``.csv``/``.xlsx``/``.parquet`` (a header row; a ``label`` or ``meta`` cell may hold JSON)."""
     suffix = Path(path).suffix.lower()
+    if Path(path).is_dir():
+        read_bytes(path)  # says it is a directory
     if suffix in (".jsonl", ".json"):
         return jsonl_rows(path)
     if suffix in TABLE_SUFFIXES:
@@ -47,8 +49,10 @@ def read_records_checked(path: str | Path) -> tuple[list[tuple[int, dict]], list
         records = []
         for line, row in cells:
             record, found = _table_record(row)
-            records.append((line, record))
-            problems += [f"{path}:{line}: {p}" for p in found]
+            if found:  # a cell that could not be read: the row's other checks would be noise
+                problems += [f"{path}:{line}: {p}" for p in found]
+            else:
+                records.append((line, record))
         return records, problems
     raise UserError(
         f"{path}: cannot read files ending in {suffix or '(no suffix)'!r}; "
@@ -129,8 +133,8 @@ def _lone_surrogate(obj) -> str | None:
         elif isinstance(value, dict):
             for k, v in value.items():
                 name = k if where == "record" else f"{where}.{k}"
-                if _SURROGATE.search(k):
-                    return name
+                if _SURROGATE.search(k):  # the key itself cannot be printed as it is
+                    return name.encode("utf-8", "backslashreplace").decode("utf-8")
                 stack.append((name, v))
         elif isinstance(value, list):
             stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
@@ -200,8 +204,9 @@ def _table_record(cells: dict) -> tuple[dict, list[str]]:
         if name in ("label", "meta") and isinstance(cell, str) and cell.lstrip().startswith("{"):
             obj, problem = _parse_json(cell, line=False)
             if problem is not None:
-                found.append(f"{name}: {problem.split(';')[0]}; write a multi-axis label as "
-                             '{"axis": "value", ...}')
+                hint = ('; write a multi-axis label as {"axis": "value", ...}'
+                        if problem.startswith("invalid JSON") and name == "label" else "")
+                found.append(f"{name}: {problem}{hint}")
                 continue
             record[name] = obj
         else:

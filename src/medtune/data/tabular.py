@@ -211,18 +211,22 @@ def _read_xlsx(path) -> tuple[list[str], Rows, int, list[str]]:
     blank = 0
     for number, cells in enumerate(grid[1:], start=2):
         row_values = []
+        unreadable = False
         for c in cells:
             if c.data_type == "f":
                 cached = values.cell(row=c.row, column=c.column).value if values is not None else None
                 if cached is None:
+                    unreadable = True
                     problems.append(f"{path}:{number}: cell {c.coordinate} holds the formula {str(c.value)[:40]} "
                                     "but no saved result; open the file in Excel and save it (or paste "
                                     "the column as values) so the results are stored")
                 row_values.append(cached)
             else:
                 row_values.append(c.value)
-        if _is_blank(row_values):
+        if _is_blank(row_values) and not unreadable:
             blank += 1
+            continue
+        if unreadable:  # its other problems would be noise: the cell is not empty, just unread
             continue
         rows.append((number, {h: cell_text(v) for h, v in zip(header, row_values) if h}))
     return [h for h in header if h], rows, blank, problems
@@ -237,10 +241,12 @@ def _read_parquet(path) -> tuple[list[str], Rows, int, list[str]]:
 
     read_bytes(path)
     try:
+        check_columns(path, pq.read_schema(path).names, where="schema")
         table = pq.read_table(path)
+    except UserError:
+        raise
     except Exception as err:  # pyarrow raises ArrowInvalid and OSError subclasses
-        raise UserError(f"{path}: cannot read as Parquet ({err})") from None
-    check_columns(path, table.column_names, where="schema")
+        raise UserError(f"{path}: cannot read as Parquet ({str(err).splitlines()[0]})") from None
     rows: Rows = []
     problems: list[str] = []
     blank = 0
@@ -257,7 +263,9 @@ def _read_parquet(path) -> tuple[list[str], Rows, int, list[str]]:
                 except UnicodeDecodeError:
                     problems.append(f"{path}:{number}: {name}: binary data that is not UTF-8 text; "
                                     "store the column as text (string), not bytes")
-                    continue
+                    cells = None  # the row is left out: its other problems would be noise
+                    break
             cells[name] = cell_text(value)
-        rows.append((number, cells))
+        if cells is not None:
+            rows.append((number, cells))
     return table.column_names, rows, blank, problems

@@ -132,7 +132,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         distributed.run_on_main(lambda: check_ready(study.judges))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
-    data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
+    data = {e.task: prepare_data(e, study.seed, base_dir, key=f"tasks.{i}") for i, e in enumerate(study.tasks)}
     hashes = {k: v.data_hash for k, v in data.items()}
     # Every example against max_length before the model loads or computes (study/preflight.py);
     # the tokenizer alone is enough, and rank 0 converts a bundled model first if it must.
