@@ -17,7 +17,7 @@ class _StrictLoader(yaml.SafeLoader):
 
     def __init__(self, stream) -> None:
         super().__init__(stream)
-        self.duplicates: list[str] = []
+        self.duplicates: list[tuple[int, str]] = []  # (line, what)
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
@@ -29,8 +29,8 @@ class _StrictLoader(yaml.SafeLoader):
                 continue  # an unhashable key: the base class reports it
             line = key_node.start_mark.line + 1
             if key in seen:
-                self.duplicates.append(f"line {line}: key {key!r} is given twice (first on line {seen[key]}); "
-                                       "keep one (the second would silently replace the first)")
+                self.duplicates.append((line, f"key {key!r} is given twice (first on line {seen[key]}); "
+                                              "keep one (the second would silently replace the first)"))
             else:
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -53,7 +53,7 @@ def load_yaml_text(text: str, source: str) -> Any:
         loader.dispose()
     if loader.duplicates:
         raise UserError(f"{source}: {len(loader.duplicates)} duplicated key(s)",
-                        [f"{source}:{d.removeprefix('line ')}" for d in loader.duplicates])
+                        [f"{source}:{line}: {what}" for line, what in sorted(loader.duplicates)])
     return data
 
 

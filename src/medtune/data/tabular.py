@@ -96,7 +96,7 @@ def check_columns(path: str | Path, columns: list[str], where: str = "header") -
 # --- CSV -----------------------------------------------------------------------------------
 def read_csv_table(path: str | Path) -> tuple[list[str], Rows, int, list[str]]:
     text = decode_utf8(path, read_bytes(path))
-    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
     # strict: an unclosed quote is an error rather than a cell that swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -140,7 +140,7 @@ def _csv_error(err: csv.Error) -> str:
         return ("a quote opened in this row is never closed, so the rest of the file would be "
                 'one cell; close the quote, and write a quote inside a cell as two ("")')
     if "field larger than field limit" in text:
-        return (f"a cell longer than {_CSV_FIELD_LIMIT // (1024 * 1024)} MB, usually an unclosed "
+        return (f"a cell longer than {_CSV_FIELD_LIMIT:,} characters, usually an unclosed "
                 "quote; check the quotes of this row")
     if "expected after" in text:
         return f"{text}: a quote inside a quoted cell must be doubled (\"\")"
