@@ -39,9 +39,13 @@ class _StrictLoader(yaml.SafeLoader):
 def load_yaml_text(text: str, source: str) -> Any:
     """The YAML document in ``text``; UserError naming ``source`` and the line for bad syntax
     or a duplicated key."""
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # its reader already rejects control characters
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        raise UserError(f"{source}:{line}: character U+{err.character:04X} is not allowed in YAML; remove it") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -50,7 +54,8 @@ def load_yaml_text(text: str, source: str) -> Any:
     except RecursionError:
         raise UserError(f"{source}: nested too deeply to read; a study file needs only a few levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if loader.duplicates:
         raise UserError(f"{source}: {len(loader.duplicates)} duplicated key(s)",
                         [f"{source}:{line}: {what}" for line, what in sorted(loader.duplicates)])

@@ -109,3 +109,14 @@ def test_medqa_empty_file_writes_nothing(tmp_path):
     result = CliRunner().invoke(app, ["medqa", str(f), "--out", str(out)])
     assert isinstance(result.exception, UserError) and "no questions" in str(result.exception)
     assert not out.exists()
+
+
+def test_json_messages_read_once_at_the_column(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"id": "a", "prompt": "unterminated\n{"id": "b", "prompt": "tab\there"}\n')
+    with pytest.raises(UserError) as err:
+        load_examples(f, get_task("uti"))
+    text = str(err.value)
+    assert "at at" not in text
+    assert f"{f}:1: invalid JSON (Unterminated string starting, column 23)" in text
+    assert f"{f}:2: invalid JSON (Invalid control character, column 27)" in text

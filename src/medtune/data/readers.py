@@ -108,8 +108,8 @@ def _parse_json(text: str, line: bool = True):
         obj = json.loads(text)
     except json.JSONDecodeError as err:
         if not line:
-            return None, f"invalid JSON ({err.msg})"
-        return None, (f"invalid JSON ({err.msg}, column {err.colno}); each line must hold one "
+            return None, f"invalid JSON ({_json_message(err)})"
+        return None, (f"invalid JSON ({_json_message(err)}, column {err.colno}); each line must hold one "
                       "complete JSON object (JSON Lines)")
     except RecursionError:
         return None, "JSON nested too deeply to read; flatten the record (a record needs only a few levels)"
@@ -155,7 +155,7 @@ def _json_array_rows(path, text: str) -> tuple[list[tuple[int, dict]], list[str]
         try:
             obj, i = decoder.raw_decode(text, i)
         except json.JSONDecodeError as err:
-            return rows, problems + [f"{path}:{err.lineno}: invalid JSON ({err.msg}, column {err.colno}); "
+            return rows, problems + [f"{path}:{err.lineno}: invalid JSON ({_json_message(err)}, column {err.colno}); "
                                      "the file starts with [ so it is read as one JSON array of objects"]
         except (RecursionError, ValueError):
             return rows, problems + [f"{path}:{lineno}: a value nested too deeply or a number too long "
@@ -179,6 +179,12 @@ def _json_array_rows(path, text: str) -> tuple[list[tuple[int, dict]], list[str]
         problems.append(f"{path}:{text.count(chr(10), 0, i) + 1}: text after the array's closing ]; "
                         "a file holds one array, or one object per line")
     return rows, problems
+
+
+def _json_message(err: json.JSONDecodeError) -> str:
+    """json's message without its dangling "at" ("Unterminated string starting at"): the
+    column follows it in our message, which read "... at at column 3" before."""
+    return err.msg.removesuffix(" at")
 
 
 def _skip_space(text: str, i: int) -> int:

@@ -13,7 +13,7 @@ failure (prediction None), reported as a rate and counted as wrong, never guesse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +34,15 @@ class Prediction:
 
 
 def predict_by_likelihood(
-    model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int
+    model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
+    """``on_batch(n)``: called as each packed batch of ``n`` examples is scored."""
     candidates = task.candidates()
     answers = [a for _, a in candidates]
     groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
-    scores = sequence_logprobs(model, groups, pack_tokens).view(len(examples), len(candidates))
+    # one group per example, so the groups scored are the examples scored
+    scores = sequence_logprobs(model, groups, pack_tokens, on_groups=on_batch).view(len(examples), len(candidates))
     best = scores.argmax(dim=1).tolist()
     return [
         Prediction(ex.id, candidates[b][0], candidates[b][1], [round(float(s), 4) for s in row])
@@ -55,7 +58,9 @@ def predict_by_generation(
     examples: Sequence[Example],
     max_new_tokens: int = 32,
     batch_size: int = 8,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
+    """Greedy answers, ``batch_size`` prompts at a time; ``on_batch(n)`` after each batch."""
     from medtune.models.chat import render_prompt
 
     model.eval()
@@ -75,6 +80,8 @@ def predict_by_generation(
         for ex, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
             text = tokenizer.decode(row, skip_special_tokens=True).strip()
             out.append(Prediction(ex.id, task.parse(text) if task.endpoints else None, text))
+        if on_batch is not None:
+            on_batch(len(chunk))
     return out
 
 
@@ -87,11 +94,13 @@ def predict(
     max_length: int,
     pack_tokens: int,
     max_new_tokens: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     """``mode`` applies to classification; an open-ended task is always generated.
-    ``max_new_tokens`` None: the task's own budget."""
+    ``max_new_tokens`` None: the task's own budget. ``on_batch(n)``: ``n`` more examples done."""
     if mode == "generate" or task.open_ended:
-        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens)
+        return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens,
+                                     on_batch=on_batch)
     if mode == "likelihood":
-        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens)
+        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, on_batch)
     raise ValueError(f"unknown evaluation mode {mode!r}")

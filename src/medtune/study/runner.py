@@ -147,7 +147,9 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         check_study_dir(store, study, hashes, out_dir)
         if main:
             write_atomic(out_dir / "study.yaml", dump_study(study))
+        progress.log(f"loading model {study.model} ({study.training.dtype})")
         loaded = distributed.main_first(lambda: load_model(study.model, study.training.dtype))
+        progress.log(f"model loaded: {sum(p.numel() for p in loaded.model.parameters()) / 1e6:.0f}M parameters")
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
@@ -208,9 +210,25 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
         return
     from medtune.judges.stage import judge_task
 
-    progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", 1)
-    judge_task(store, study.judges, task)
-    progress.advance(1)
+    judged = sum(len(store.predictions(task, v, "test")) for v in ("base", "sft", "dpo"))
+    progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", judged * len(study.judges.jury))
+    judge_task(_CountingStore(store, progress.advance), study.judges, task)
+
+
+class _CountingStore:
+    """The store, counting the jury's cache look-ups: every judge looks up every item once
+    before calling its model (judges/jury.py), so each look-up is one verdict of progress. A
+    jury over hundreds of answers at seconds each would otherwise show nothing until the end."""
+
+    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
+        self._store, self._advance = store, advance
+
+    def judge_cached(self, *args: Any, **kwargs: Any) -> Any:
+        self._advance(1)
+        return self._store.judge_cached(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ its first token) and the token id, so the LM head runs on those positions only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,9 +181,11 @@ class PackedScorer(torch.nn.Module):
 
 
 @torch.no_grad()
-def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device: Any = None) -> torch.Tensor:
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device: Any = None,
+                      on_groups: Callable[[int], None] | None = None) -> torch.Tensor:
     """Summed completion log-probs for every completion of every group (nats), in order.
-    ``model``: a causal LM, or a (wrapped) ``PackedScorer`` on ``device``."""
+    ``model``: a causal LM, or a (wrapped) ``PackedScorer`` on ``device``. ``on_groups(n)``
+    is told after each packed chunk how many groups it scored (progress of a long evaluation)."""
     was_training = model.training
     model.eval()
     score = model if device is not None else lambda b: completion_logprobs(model, b)
@@ -192,6 +194,8 @@ def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device:
     for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
         batch = pack(chunk, plan_rows(chunk, pack_tokens)).to(device)
         out.append(score(batch)[1].cpu())
+        if on_groups is not None:
+            on_groups(len(chunk))
     model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0)
 
