@@ -120,3 +120,13 @@ def test_json_messages_read_once_at_the_column(tmp_path):
     assert "at at" not in text
     assert f"{f}:1: invalid JSON (Unterminated string starting, column 23)" in text
     assert f"{f}:2: invalid JSON (Invalid control character, column 27)" in text
+
+
+def test_a_directory_is_reported_as_a_directory(tmp_path):
+    folder = tmp_path / "exports.csv"
+    folder.mkdir()
+    for args in (["import", str(folder), "--task", "uti", "--map", "prompt=a", "--map", "chosen=b",
+                  "--out", str(tmp_path / "o.jsonl")], ["validate", str(folder), "--task", "uti"]):
+        result = CliRunner().invoke(app, args)
+        assert isinstance(result.exception, UserError)
+        assert str(result.exception) == f"{folder}: is a directory; pass the data file inside it"
