@@ -145,3 +145,18 @@ def test_study_out_that_is_a_file_exits_2(tmp_path, tiny_model_dir):
     out.write_text("x")
     code, message = invoke(study_app, ["run", str(study), "--out", str(out)])
     assert code == 2 and "is a file" in message, message
+
+
+def test_the_real_command_prints_the_message_without_a_traceback(tmp_path):
+    """Through ``medtune.cli.main`` in a subprocess: exit 2, the message on stderr, even when it
+    quotes a key that cannot be encoded (a lone surrogate), and no traceback."""
+    import subprocess
+    import sys
+
+    case = next(c for c in DATA_CASES if c.name == "lone_surrogate_in_meta_key")
+    path = case.write(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "medtune", "data", "validate", str(path), "--task", "uti"],
+                          capture_output=True, text=True, errors="backslashreplace", timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")})
+    assert proc.returncode == 2, proc.stderr
+    assert f"{path}:1: meta.\\udc00: holds a lone surrogate" in proc.stderr and "Traceback" not in proc.stderr

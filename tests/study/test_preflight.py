@@ -83,3 +83,15 @@ def test_validate_reads_the_data_file_and_checks_sizes(tiny_model_dir, tmp_path)
 def test_unknown_model_is_named_by_its_key(tmp_path):
     with pytest.raises(UserError, match=r"^model: model 'nope' is neither a bundled model"):
         preflight(_study("nope"), None)
+
+
+def test_generated_answers_need_room_in_the_context(tiny_model_dir):
+    """The tiny model's context is 1024 tokens: a generation budget of 1000 after the prompt
+    cannot fit, which generation would otherwise find out one batch at a time."""
+    study = _study(tiny_model_dir, max_length=512)
+    study.evaluation.mode = "generate"
+    study.evaluation.max_new_tokens = 1000
+    with pytest.raises(UserError, match=r"^model: \d+ prompts with their generation budget do not fit the context"):
+        preflight(study, None)
+    study.evaluation.max_new_tokens = 32
+    preflight(study, None)

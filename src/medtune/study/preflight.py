@@ -78,7 +78,37 @@ def check_lengths(study: Study, data: dict[str, Any], tokenizer: Any, context: i
             f"{n}{fits}, or shorten or leave out the long examples",
             problems=[f"{w}: example {e} (split {s}): {k} tokens" for k, w, e, s in too_long],
         )
+    _check_generation(study, data, tokenizer, context)
     return max(counted, default=0)
+
+
+def _check_generation(study: Study, data: dict[str, Any], tokenizer: Any, context: int | None) -> None:
+    """Generated answers need room in the model's context after the prompt: the generation
+    budget (``evaluation.max_new_tokens``, or the task's own). Checked for the evaluations that
+    generate (open-ended tasks, or ``evaluation.mode: generate``) and for the rejected answers
+    a model writes (weaker_model, on_policy)."""
+    from medtune.models.chat import encode_prompt
+
+    if context is None:
+        return
+    over = []
+    for i, entry in enumerate(study.tasks):
+        td = data[entry.task]
+        budget = study.evaluation.max_new_tokens or td.task.max_new_tokens
+        splits = ["dev", "test"] if study.evaluation.mode == "generate" or td.task.open_ended else []
+        if study.dpo.enabled and td.rejected in ("weaker_model", "on_policy"):
+            splits += ["train", "eval"]
+        for split in splits:
+            for ex in td.splits.get(split, []):
+                n = len(encode_prompt(tokenizer, ex.messages(td.task.system_prompt))) + budget
+                if n > context:
+                    over.append((n, f"tasks.{i} ({entry.task}): example {ex.id} (split {split}): {n} tokens"))
+    if over:
+        over.sort(key=lambda t: -t[0])
+        raise UserError(f"model: {len(over)} prompts with their generation budget do not fit the context of "
+                        f"{study.model} ({context} tokens); the longest needs {over[0][0]}. Lower "
+                        "evaluation.max_new_tokens, shorten those prompts, or use a model with a longer context",
+                        problems=[text for _, text in over])
 
 
 def _lengths(study: Study, td: Any, tokenizer: Any):
