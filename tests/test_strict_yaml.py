@@ -88,3 +88,9 @@ def test_long_problem_lists_are_capped():
     lines = str(err).splitlines()
     assert len(lines) == 1 + SHOWN_PROBLEMS + 1 and lines[-1].startswith(f"  ... and {300 - SHOWN_PROBLEMS} more")
     assert len(err.problems) == 300
+
+
+def test_a_task_listed_twice_named_by_key_without_top_level():
+    with pytest.raises(UserError) as err:
+        load_study(QUICK, ["tasks.1.task=uti"])
+    assert err.value.problems == ["tasks.1.task: the task is listed twice; list each task once"]

@@ -200,8 +200,9 @@ class Study(Strict):
                              f"compute.processes {self.compute.processes}: every process takes an equal share of "
                              "each step's examples; make batch_size a multiple of the process count")
         names = [t.task for t in self.tasks]
-        if len(set(names)) != len(names):
-            raise ValueError("a task is listed twice")
+        twice = [f"tasks.{i}.task" for i, n in enumerate(names) if n in names[:i]]
+        if twice:
+            raise ValueError(f"{', '.join(twice)}: the task is listed twice; list each task once")
         if self.judges is not None:
             stray = sorted(set(self.judges.rubrics) - set(names))
             if stray:
@@ -213,11 +214,12 @@ class Study(Strict):
 def _format_errors(err: ValidationError) -> list[str]:
     problems = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check its spelling against examples/quick.yaml)"
-        problems.append(f"{key}: {msg}")
+        # a check across sections names its keys at the start of its message itself
+        problems.append(f"{key}: {msg}" if e["loc"] else msg)
     return problems
 
 

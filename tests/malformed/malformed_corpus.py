@@ -247,7 +247,7 @@ def study_cases(model: str, bad_data: Path) -> list[StudyCase]:
         StudyCase("path_and_synthetic", study_text(model, data="{path: x.jsonl, synthetic: {n: 3}}"), "tasks.0.data"),
         StudyCase("task_twice", study_text(model, tasks="\n  - task: uti\n    data: {synthetic: {n: 40}}\n"
                                                         "  - task: uti\n    data: {synthetic: {n: 40}}"),
-                  "listed twice"),
+                  "tasks.1.task: the task is listed twice"),
         StudyCase("empty_file", "", "name"),
         StudyCase("deep_yaml", "name: " + "[" * 20000 + "]" * 20000 + "\n", "{f}"),
         StudyCase("set_malformed_value", ok, "sft.steps=[1", ["sft.steps=[1"]),
