@@ -20,6 +20,7 @@ from medtune.errors import UserError
 from medtune.files import write_lines_atomic
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 SUPPORTED_SUFFIXES = (".jsonl", ".json", ".csv", ".xlsx", ".parquet")
 
@@ -115,7 +116,8 @@ def _parse_json(text: str, line: bool = True):
         return None, "JSON nested too deeply to read; flatten the record (a record needs only a few levels)"
     except ValueError as err:  # an integer of thousands of digits (Python's int limit)
         return None, f"cannot read a value ({str(err).split(';')[0]}); write long numbers as text"
-    where = _lone_surrogate(obj)
+    # valid UTF-8 holds no surrogates: only a \uD800-\uDFFF escape makes one, so look for one first
+    where = _lone_surrogate(obj) if _SURROGATE_ESCAPE.search(text) else None
     if where is not None:
         return None, (f"{where}: holds a lone surrogate escape (e.g. \\ud800), which is not a "
                       "character and cannot be written as UTF-8; remove it or fix the escape pair")
