@@ -31,7 +31,7 @@ STUDY_KEYS = ["name", "model", "tasks", "task", "data", "path", "synthetic", "n"
 # control bytes mixed in, rather than uniform noise that fails on the first byte.
 _PIECES = st.sampled_from([b"{", b"}", b"[", b"]", b'"', b",", b":", b";", b"\n", b"\r\n", b" ", b"\t",
                            b'"id"', b'"prompt"', b'"chosen"', b'"label"', b'"split"', b'"yes"', b'"no"',
-                           b'"train"', b"null", b"1e999", b"9" * 50, b"\\ud800", b"\\u0000", b"\xef\xbb\xbf",
+                           b'"train"', b"null", b"1e999", b"9" * 50, b"9" * 5000, b"\\ud800", b"\\u0000", b"\xef\xbb\xbf",
                            b"\xff\xfe", b"\x00", b"\xe9", b"id,prompt,chosen,label", b"a,b,yes,yes", b"- ",
                            b"name: x", b"  ", b"&a", b"*a", b"<<: ", b"!!python/object", b"---", b"..."])
 FILE_BYTES = st.one_of(st.binary(max_size=300), st.lists(_PIECES, max_size=60).map(b"".join))

@@ -35,6 +35,16 @@ class _StrictLoader(yaml.SafeLoader):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError as err:  # thousands of digits: Python's int-from-text limit
+            raise yaml.constructor.ConstructorError(None, None, f"a number too long to read ({len(node.value)} "
+                                                    "characters); write it as text in quotes", node.start_mark) from err
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+
 
 def load_yaml_text(text: str, source: str) -> Any:
     """The YAML document in ``text``; UserError naming ``source`` and the line for bad syntax

@@ -249,6 +249,8 @@ def study_cases(model: str, bad_data: Path) -> list[StudyCase]:
                                                         "  - task: uti\n    data: {synthetic: {n: 40}}"),
                   "tasks.1.task: the task is listed twice"),
         StudyCase("empty_file", "", "name"),
+        StudyCase("huge_integer", ok + "seed: " + "9" * 5000 + "\n", "{f}:"),
+        StudyCase("huge_integer_in_set", ok, "seed=", ["seed=" + "9" * 5000]),
         StudyCase("deep_yaml", "name: " + "[" * 20000 + "]" * 20000 + "\n", "{f}"),
         StudyCase("set_malformed_value", ok, "sft.steps=[1", ["sft.steps=[1"]),
         StudyCase("set_on_list", ok, "sft.learning_rates.x=1", ["sft.learning_rates.x=1"]),
