@@ -56,7 +56,8 @@ def check_lengths(study: Study, data: dict[str, Any], tokenizer: Any, context: i
     and the task's system prompt, plus the longest answer scored after it. Train and eval
     splits: chosen, and rejected when DPO runs; dev and test scored by likelihood: each label
     answer. Generated evaluations do not use max_length, and rejected answers a model writes
-    (weaker_model, on_policy) do not exist yet: those are not counted."""
+    (weaker_model, on_policy) do not exist yet: for those, ``_check_generation`` checks that
+    the prompt and the generation budget fit the model's context."""
     max_length = study.training.max_length
     if context is not None and max_length > context:
         raise UserError(f"training.max_length: {max_length} is beyond the context of model {study.model} "
