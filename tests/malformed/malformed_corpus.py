@@ -158,6 +158,8 @@ DATA_CASES: list[DataCase] = [
     DataCase("xlsx_formula_no_value", ".xlsx", _xlsx([HEADER, ["a", "=B1&\"x\"", "yes", "yes"]]), "{f}:2"),
     DataCase("xlsx_second_sheet", ".xlsx", _xlsx([HEADER, ROW1], second_sheet=True), "{f}"),
     DataCase("xlsx_title_row", ".xlsx", _xlsx([HEADER, ROW1], title="UTI review 2024"), "{f}"),
+    DataCase("xlsx_title_and_blank_row", ".xlsx", _xlsx([[None], HEADER, ROW1], title="UTI review"),
+             "Delete the rows above row 3"),
     DataCase("xlsx_duplicate_columns", ".xlsx", _xlsx([HEADER + ["label"], ROW1 + ["no"]]), "{f}"),
     DataCase("xlsx_not_a_workbook", ".xlsx", b"id,prompt\n", "{f}"),
     DataCase("xlsx_unknown_label", ".xlsx", _xlsx([HEADER, ["a", "p", "yes", "maybe"]]), "{f}:2: label"),

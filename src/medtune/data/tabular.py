@@ -200,10 +200,11 @@ def _read_xlsx(path) -> tuple[list[str], Rows, int, list[str]]:
 
     header_cells = [c.value for c in grid[0]]
     named = [h for h in header_cells if h is not None and str(h).strip()]
-    if len(named) == 1 and len(grid) > 1 and sum(c.value is not None for c in grid[1]) > 1:
-        raise UserError(f"{path}: row 1 of sheet {ws.title!r} holds only {str(named[0])[:60]!r}, and "
-                        "row 2 has more cells: it looks like a title above the table. Delete the rows "
-                        "above the header, so the column names are in row 1")
+    wider = next((n for n, r in enumerate(grid[1:10], start=2) if sum(c.value is not None for c in r) > 1), None)
+    if len(named) <= 1 and wider is not None:
+        raise UserError(f"{path}: row 1 of sheet {ws.title!r} holds {repr(str(named[0])[:60]) if named else 'nothing'}, "
+                        f"and row {wider} has more cells: it looks like a title above the table. Delete the rows "
+                        f"above row {wider}, so the column names are in row 1")
     header = [str(h).strip() if h is not None else "" for h in header_cells]
     check_columns(path, [h for h in header if h], where=f"header row of sheet {ws.title!r}")
     rows: Rows = []
