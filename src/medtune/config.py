@@ -8,10 +8,10 @@ grids, step budgets, evaluation mode, statistics and LLM judges. Unknown keys an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
@@ -66,6 +66,15 @@ class TaskEntry(Strict):
         None, description="weaker_model: the model that writes the rejected answers (a bundled "
         "name or a local directory); default: the study's model, not fine-tuned")
 
+    @field_validator("task")
+    @classmethod
+    def known_task(cls, name: str) -> str:
+        from medtune.tasks import task_names
+
+        if name not in task_names():
+            raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(task_names())}")
+        return name
+
     @model_validator(mode="after")
     def rejected_fits_task(self) -> TaskEntry:
         from medtune.tasks import get_task, task_names
@@ -103,16 +112,21 @@ class Training(Strict):
     warmup_steps: int = Field(0, ge=0)
 
 
+# A learning rate of 0 trains nothing and a negative one climbs the loss; a DPO beta of 0
+# removes the pull toward the reference model the method rests on.
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
 class Sft(Strict):
-    learning_rates: list[float] = Field(min_length=1)
+    learning_rates: list[PositiveFloat] = Field(min_length=1)
     steps: int = Field(gt=0)
     eval_every: int = Field(10, gt=0)
 
 
 class Dpo(Strict):
     enabled: bool = True
-    learning_rates: list[float] = Field(min_length=1)
-    betas: list[float] = Field([0.1], min_length=1)
+    learning_rates: list[PositiveFloat] = Field(min_length=1)
+    betas: list[PositiveFloat] = Field([0.1], min_length=1)
     steps: int = Field(gt=0)
     eval_every: int = Field(10, gt=0)
 
@@ -212,21 +226,16 @@ class Study(Strict):
 
     @model_validator(mode="after")
     def known_tasks(self) -> Study:
-        from medtune.tasks import task_names
-
-        known = task_names()
-        bad = [t.task for t in self.tasks if t.task not in known]
-        if bad:
-            raise ValueError(f"unknown task(s) {bad}; known tasks: {', '.join(known)}")
         if self.training.batch_size % self.compute.processes:
             raise ValueError(f"training.batch_size {self.training.batch_size} does not split evenly over "
                              f"compute.processes {self.compute.processes}: every process takes an equal share of "
                              "each step's examples; make batch_size a multiple of the process count")
         names = [t.task for t in self.tasks]
-        if len(set(names)) != len(names):
-            raise ValueError("a task is listed twice")
+        twice = [f"tasks.{i}.task" for i, n in enumerate(names) if n in names[:i]]
+        if twice:
+            raise ValueError(f"{', '.join(twice)}: the task is listed twice; list each task once")
         if len({b.name for b in self.baselines}) != len(self.baselines):
-            raise ValueError("baseline names must be unique (each is a variant of the report)")
+            raise ValueError("baselines: each `name` must be unique (each is a variant of the report); rename one")
         if self.judges is not None:
             stray = sorted(set(self.judges.rubrics) - set(names))
             if stray:
@@ -238,11 +247,12 @@ class Study(Strict):
 def _format_errors(err: ValidationError) -> list[str]:
     problems = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        key = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check its spelling against examples/quick.yaml)"
-        problems.append(f"{key}: {msg}")
+        # a check across sections names its keys at the start of its message itself
+        problems.append(f"{key}: {msg}" if e["loc"] else msg)
     return problems
 
 
@@ -264,10 +274,28 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 node = node.setdefault(p, {})
             if not isinstance(node, (dict, list)):
                 raise UserError(f"override {item!r}: {p} is not a section")
-        if not isinstance(node, dict):
-            raise UserError(f"override {item!r}: {parts[-2]} is a list; name an item's key (e.g. tasks.0.sizes)")
-        node[parts[-1]] = yaml.safe_load(value)
+        node[_override_key(item, node, parts[-1])] = _override_value(item, value)
     return raw
+
+
+def _override_key(item: str, node: dict | list, key: str) -> str | int:
+    """``key`` of a section, or an existing index of a list (``sft.learning_rates.0=1e-4``)."""
+    if isinstance(node, dict):
+        return key
+    if key.isdigit() and int(key) < len(node):
+        return int(key)
+    raise UserError(f"override {item!r}: that is a list of {len(node)} item(s); name an index "
+                    f"(0 to {len(node) - 1}), or set the whole list (e.g. sft.learning_rates=[1e-4,1e-5])")
+
+
+def _override_value(item: str, value: str) -> Any:
+    from medtune.strict_yaml import load_yaml_text
+
+    try:
+        return load_yaml_text(value, "value")
+    except UserError as err:
+        raise UserError(f"override {item!r}: the value is not valid YAML ({err.message.removeprefix('value: ')}); "
+                        "quote text, close brackets (e.g. sft.learning_rates=[1e-4,1e-5])") from None
 
 
 def parse_study(raw: Any, source: str) -> Study:
@@ -281,19 +309,18 @@ def parse_study(raw: Any, source: str) -> Study:
 
 
 def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such study file; check the path (examples/quick.yaml is one)") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise UserError(f"{where}: not valid YAML ({getattr(err, 'problem', err)}); fix the syntax there") from None
+    from medtune.strict_yaml import read_yaml_file
+
+    raw = read_yaml_file(path, "study file")
+    if raw is not None and not isinstance(raw, dict):
+        raise UserError(f"{path}: the study file holds a YAML {_yaml_kind(raw)}, but a study file is a mapping "
+                        "of keys (name:, model:, tasks:, sft:, dpo:, ...); see examples/quick.yaml")
     raw = apply_overrides(raw or {}, overrides or [])
     return parse_study(raw, str(path))
+
+
+def _yaml_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else f"single value ({type(value).__name__})"
 
 
 def dump_study(study: Study) -> str:

@@ -5,6 +5,11 @@ the file and line or the key, says what is wrong, and says what to do."""
 from __future__ import annotations
 
 
+# A message lists this many problems, then a count of the rest: 5,000 bad rows are better
+# fixed from the first few, and the full list stays on ``problems``.
+SHOWN_PROBLEMS = 20
+
+
 class UserError(Exception):
     """Bad input or bad config: exit code 2."""
 
@@ -19,4 +24,8 @@ class UserError(Exception):
     def __str__(self) -> str:
         if not self.problems:
             return self.message
-        return self.message + "\n" + "\n".join(f"  {p}" for p in self.problems)
+        shown = [f"  {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        rest = len(self.problems) - SHOWN_PROBLEMS
+        if rest > 0:
+            shown.append(f"  ... and {rest} more (fix these and run again, or fix the pattern they share)")
+        return self.message + "\n" + "\n".join(shown)

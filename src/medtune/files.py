@@ -33,6 +33,37 @@ def private_mkdir(path: str | Path) -> Path:
     return path
 
 
+def check_writable(path: str | Path, option: str = "--out", folder: bool = False) -> None:
+    """UserError (exit 2) unless a file (or with ``folder``, a folder) can be written at
+    ``path``: checked before any work, so a long command does not fail at its end and a failed
+    command writes nothing."""
+    from medtune.errors import UserError
+
+    path = Path(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{option} {path}: is a file; give a folder (it is created if missing)")
+        if path.is_dir():
+            path = path / "study.db"  # the probe below then tests the folder itself
+    elif path.is_dir():
+        raise UserError(f"{option} {path}: is a directory; give a file name, e.g. {path / 'data.jsonl'}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the nearest folder that exists: atomic_path creates the rest
+    if not parent.is_dir():
+        raise UserError(f"{option} {path}: {parent} is a file, not a folder; choose another path")
+    try:  # a real attempt: permissions, ACLs and read-only mounts all answer it
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".medtune-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UserError(f"{option} {path}: cannot write in {parent} ({err.strerror}); choose a folder "
+                        "you can write to") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"{option} {path}: the file exists and is read-only; choose another name or make it "
+                        "writable")
+
+
 def fsync_dir(path: str | Path) -> None:
     """Make a rename or a new entry in ``path`` durable (a no-op where folders cannot be opened)."""
     try:

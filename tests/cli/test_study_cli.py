@@ -23,15 +23,19 @@ def test_status_of_an_interrupted_study(tiny_model_dir, tmp_path, monkeypatch):
         "dpo": {"learning_rates": [1e-3], "betas": [0.1, 0.5], "steps": 2},
         "statistics": {"bootstrap": 100},
     }, "test")
-    steps = {"n": 0}
+    steps = {"stage": "", "n": 0}
+
+    def stage(name, total):
+        steps["stage"] = name
 
     def advance(n):
-        steps["n"] += n
-        if steps["n"] == 4:  # base evaluation (1), then SFT steps 1..3
+        if "SFT" in steps["stage"]:
+            steps["n"] += n
+        if steps["n"] == 3:  # after the base evaluation, SFT step 3
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        run_study(study, tmp_path, progress=Progress(advance=advance))
+        run_study(study, tmp_path, progress=Progress(stage=stage, advance=advance))
     result = CliRunner().invoke(app, ["status", str(tmp_path)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

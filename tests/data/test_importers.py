@@ -130,7 +130,7 @@ def test_csv_with_bom_and_bad_encoding(tmp_path):
     (ex,), _ = import_table(f, YesNo(), {"prompt": "Note", "chosen": "Answer", "label": "Grade"})
     assert ex.prompt == "café"
     f.write_bytes(b"Note,Answer,Grade\ncaf\xe9,yes,yes\n")
-    with pytest.raises(UserError, match=r"d\.csv:2: not valid UTF-8 \(byte 0xe9\)"):
+    with pytest.raises(UserError, match=r"d\.csv:2: not valid UTF-8 \(byte 0xe9 at column 4\)"):
         import_table(f, YesNo(), {"prompt": "Note", "chosen": "Answer"})
 
 

@@ -74,11 +74,11 @@ def test_json_suffix_reads_json_lines(tmp_path):
 
 
 def test_unknown_suffix_lists_supported_ones(tmp_path):
-    f = write(tmp_path / "d.parquet", "x")
+    f = write(tmp_path / "d.txt", "x")
     with pytest.raises(UserError) as info:
         read_records(f)
-    assert str(info.value) == (f"{f}: cannot read files ending in '.parquet'; "
-                               "supported: .jsonl, .json, .csv. Convert the file or rename it.")
+    assert str(info.value) == (f"{f}: cannot read files ending in '.txt'; "
+                               "supported: .jsonl, .json, .csv, .xlsx, .parquet. Convert the file or rename it.")
 
 
 def test_csv_header_json_labels_empty_optionals_and_multiline_cells(tmp_path):
@@ -117,7 +117,7 @@ def test_csv_bad_encoding_names_line(tmp_path):
     with pytest.raises(UserError) as info:
         read_records(f)
     assert str(info.value) == (f"{f}:3: not valid UTF-8 (byte 0xe9 at column 6); "
-                               "re-save the file as UTF-8")
+                               "re-save the file as UTF-8 (in Excel: CSV UTF-8)")
 
 
 def test_empty_csv_needs_a_header(tmp_path):

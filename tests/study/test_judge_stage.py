@@ -19,7 +19,7 @@ from medtune.config import parse_study
 from medtune.data.records import Example
 from medtune.errors import UserError
 from medtune.judges import SUMMARY_LIKERT
-from medtune.study.runner import run_study
+from medtune.study.runner import Progress, run_study
 from medtune.study.store import Store
 from medtune.tasks import Task
 
@@ -93,9 +93,14 @@ def test_judged_study_reports_likert_with_paired_t_and_wilcoxon(tiny_model_dir, 
     server = chat_server({n: (lambda text, n=n: reply(n, text)) for n in ("a", "b")})
     out = tmp_path / "study"
     study = _study(tiny_model_dir, server.url)
-    run_study(study, out)
+    events = []
+    run_study(study, out, progress=Progress(stage=lambda name, total: events.append([name, total, 0]),
+                                            advance=lambda n: events[-1].__setitem__(2, events[-1][2] + n)))
     results = json.loads((out / "report" / "results.json").read_text())
     calls = len(server.calls)
+    # the judge stage advances per verdict (2 judges x 3 variants x the test set), not once at its end
+    judged = [e for e in events if e[0].startswith("tiny_summary: LLM judges")]
+    assert judged and judged[0][1] == judged[0][2] == 2 * 3 * results["tasks"]["tiny_summary"]["n_test"]
     store = Store(out / "study.db")
     prompts = store.prompts("tiny_summary")
     shown = {v: {r["example_id"]: SUMMARY_LIKERT.messages(prompts[r["example_id"]], r["text"])[-1]["content"]

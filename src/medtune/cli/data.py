@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from medtune.errors import UserError
+from medtune.files import check_writable
 
 app = typer.Typer(help="Check and make data files.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -17,13 +18,23 @@ app = typer.Typer(help="Check and make data files.", no_args_is_help=True,
 
 @app.command()
 def validate(
-    file: Path = typer.Argument(..., help="Data file: .jsonl, .json (JSON Lines) or .csv."),
+    file: Path = typer.Argument(..., help="Data file: .jsonl (JSON Lines), .json (JSON Lines or one "
+                                          "array of objects), .csv, .xlsx (first sheet) or .parquet."),
     task: str = typer.Option(..., "--task", help="Task the data is for, e.g. uti."),
+    model: str | None = typer.Option(None, "--model", help="Also check every prompt with its answer "
+                                     "fits this model's context (a bundled name or a model folder)."),
 ) -> None:
     """Check FILE against the record schema and TASK; list every problem as FILE:LINE."""
     from medtune.data.validate import load_examples
 
-    examples = load_examples(file, _task(task))
+    lengths = None
+    if model is not None:
+        from medtune.models.info import model_info
+
+        info = model_info(model, key="--model", log=lambda m: typer.echo(m, err=True))
+        if info.context is not None:
+            lengths = (lambda text: len(info.tokenizer(text, add_special_tokens=False).input_ids), info.context)
+    examples = load_examples(file, _task(task), lengths)
     typer.echo(summary_line(str(file), examples))
 
 
@@ -39,6 +50,7 @@ def synth(
     from medtune.data.readers import write_jsonl
     from medtune.tasks.rejected import fill_rejected
 
+    check_writable(out)
     t = _task(task)
     try:
         examples = t.generate(n, seed)
@@ -62,6 +74,7 @@ def medqa(
     from medtune.data.readers import write_jsonl
     from medtune.tasks.medqa import read_medqa
 
+    check_writable(out)
     examples = read_medqa(file, meta_info=meta, seed=seed)
     write_jsonl(out, examples)
     unchanged = sum(e.meta["rewrite"] is None for e in examples)
@@ -81,6 +94,7 @@ def import_(
     from medtune.data.importers import import_table, parse_maps
     from medtune.data.readers import write_jsonl
 
+    check_writable(out)
     examples, blank = import_table(file, _task(task), parse_maps(maps))
     write_jsonl(out, examples)
     skipped = f" ({blank} blank rows skipped)" if blank else ""
@@ -89,7 +103,7 @@ def import_(
 
 @app.command()
 def export(
-    file: Path = typer.Argument(..., help="medtune JSONL (or CSV) data file."),
+    file: Path = typer.Argument(..., help="medtune data file (.jsonl, .json, .csv, .xlsx or .parquet)."),
     fmt: str = typer.Option(..., "--format", help="openai-sft, openai-dpo or trl."),
     out: Path = typer.Option(..., "--out", help="JSONL file to write (replaced atomically)."),
     task: str | None = typer.Option(None, "--task", help="Task: checks labels and adds its "
@@ -98,6 +112,7 @@ def export(
     """Export for hosted fine-tuning (OpenAI SFT or preference) or TRL's preference format."""
     from medtune.data.export import export_examples, load_for_export
 
+    check_writable(out)
     t = _task(task) if task else None
     examples = load_for_export(file, t)
     n = export_examples(examples, fmt, out, t.system_prompt if t else None, source=str(file))

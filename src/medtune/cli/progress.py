@@ -10,12 +10,26 @@ from rich.table import Table
 
 
 def run_with_progress(study, out: Path, study_file: Path | None) -> None:
-    from medtune.report.recommend import metric_label
-    from medtune.report.render import format_p
     from medtune.study.runner import Progress as Hooks
-    from medtune.study.runner import results_summary, run_study
+    from medtune.study.runner import run_study
 
     console = Console()
+    console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
+    if not console.is_terminal:  # a log file: plain, flushed lines (cli/lines.py)
+        from medtune.cli.lines import LineProgress
+
+        lines = LineProgress()
+        outcome = run_study(study, out, study_file, Hooks(stage=lines.stage, advance=lines.advance, log=lines.log))
+        lines.finish()
+    else:
+        outcome = _run_with_bars(console, study, out, study_file)
+    _print_summary(console, outcome)
+
+
+def _run_with_bars(console: Console, study, out: Path, study_file: Path | None):
+    from medtune.study.runner import Progress as Hooks
+    from medtune.study.runner import run_study
+
     bars = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     )
@@ -31,9 +45,15 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
         advance=lambda n: bars.advance(current["id"], n),
         log=lambda msg: console.log(msg, markup=False, highlight=False),
     )
-    console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
     with bars:
-        outcome = run_study(study, out, study_file, hooks)
+        return run_study(study, out, study_file, hooks)
+
+
+def _print_summary(console: Console, outcome) -> None:
+    from medtune.report.recommend import metric_label
+    from medtune.report.render import format_p
+    from medtune.study.runner import results_summary
+
     table = Table(title="Test set: primary metric per task (graders' score where an open-ended task has one); "
                         "adjusted p-values")
     for col in ("task", "metric", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):

@@ -12,11 +12,18 @@ app = typer.Typer(help="Run a study (SFT, DPO, test, statistics, report) or chec
 @app.command("validate")
 def validate(study_file: Path = typer.Argument(..., help="The study YAML."),
              set_: list[str] = typer.Option([], "--set", help="Override a key, e.g. --set sft.steps=20")) -> None:
-    """Check a study file without running anything."""
+    """Check a study file and everything `study run` would check before training: the data of
+    every task (read, validated, split to its sizes), the model and its context, the length of
+    every example against training.max_length. Loads the tokenizer, not the weights."""
     from medtune.config import load_study
+    from medtune.study.preflight import preflight
 
     study = load_study(study_file, set_)
-    typer.echo(f"{study_file}: valid ({len(study.tasks)} task(s), model {study.model})")
+    checked = preflight(study, study_file, log=lambda m: typer.echo(m, err=True))
+    n = sum(checked.examples.values())
+    context = f", context {checked.context}" if checked.context else ""
+    typer.echo(f"{study_file}: valid ({len(study.tasks)} task(s), {n} examples, model {study.model}{context}; "
+               f"longest example {checked.longest} tokens of training.max_length {study.training.max_length})")
 
 
 @app.command("run")
@@ -32,10 +39,12 @@ def run(
 
     from medtune.cli.progress import run_with_progress
     from medtune.config import load_study
+    from medtune.files import check_writable
 
     if processes is not None:
         set_ = [*set_, f"compute.processes={processes}"]
     study = load_study(study_file, set_)
+    check_writable(out, folder=True)
     if "WORLD_SIZE" not in os.environ and study.compute.processes > 1:
         from medtune.study.launch import relaunch
         from medtune.study.runner import preflight

@@ -9,8 +9,6 @@ Rows are checked by ``medtune.data.validate`` like any data file.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -46,26 +44,23 @@ def parse_maps(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, dict]], int]:
-    """Columns, ``(row number, {column: value})`` for each non-blank row, and how many blank
-    rows were skipped. Chosen by suffix."""
-    suffix = Path(path).suffix.lower()
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such file; check the path")
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix == ".xlsx":
-        return _read_xlsx(path)
-    if suffix == ".parquet":
-        return _read_parquet(path)
-    if suffix in (".jsonl", ".json"):
-        from medtune.data.readers import read_jsonl
+def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, dict]], int, list[str]]:
+    """Columns, ``(row number, {column: value})`` for each non-blank row, how many blank rows
+    were skipped, and the problems of single rows. Chosen by suffix (tables: data/tabular.py)."""
+    from medtune.data.readers import jsonl_rows
+    from medtune.data.tabular import TABLE_SUFFIXES, read_bytes
+    from medtune.data.tabular import read_table as read_tabular
 
-        rows = read_jsonl(path)  # skips blank lines itself
-        columns = list(dict.fromkeys(k for _, r in rows for k in r))
-        return columns, rows, 0
-    raise UserError(f"{path}: cannot import files ending in {suffix or '(no suffix)'!r}; "
-                    f"supported: {', '.join(SUFFIXES)}")
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UserError(f"{path}: cannot import files ending in {suffix or '(no suffix)'!r}; "
+                        f"supported: {', '.join(SUFFIXES)}")
+    if suffix in TABLE_SUFFIXES:
+        return read_tabular(path)
+    read_bytes(path)  # a missing file or a directory, said plainly
+    rows, problems = jsonl_rows(path)  # skips blank lines itself
+    columns = list(dict.fromkeys(k for _, r in rows for k in r))
+    return columns, rows, 0, problems
 
 
 def import_table(path: str | Path, task: Task, mapping: dict[str, str]
@@ -73,12 +68,12 @@ def import_table(path: str | Path, task: Task, mapping: dict[str, str]
     """Examples from a table by ``mapping`` (field -> column), and the number of blank rows
     skipped. A row without an id gets ``<file stem>-<row>`` (stable while the file is).
     UserError listing the available columns for an unknown one, or every row problem."""
-    columns, rows, blank = read_table(path)
+    columns, rows, blank, read_problems = read_table(path)
     unknown = [c for c in mapping.values() if c not in columns]
     if unknown:
         raise UserError(f"{path}: no column named {', '.join(map(repr, unknown))}; the columns "
                         f"are {', '.join(map(repr, columns)) or '(none)'}. Fix the --map value.")
-    if not rows:
+    if not rows and not read_problems:
         raise UserError(f"{path}: no data rows; the file needs a header row and one row per "
                         "example")
     records = []
@@ -98,88 +93,11 @@ def import_table(path: str | Path, task: Task, mapping: dict[str, str]
         record.setdefault("id", f"{stem}-{row}")
         records.append((row, record))
 
-    from medtune.data.validate import validate_records
+    from medtune.data.validate import in_line_order, validate_records
 
     examples, problems = validate_records(records, task, str(path))
+    problems = in_line_order(read_problems + problems)
     if problems:
         n = len(problems)
         raise UserError(f"{path}: {n} problem{'s' if n != 1 else ''}", problems=problems)
     return examples, blank
-
-
-# --- formats -----------------------------------------------------------------------------
-def _cell(value) -> str | dict | list | None:
-    """A spreadsheet or Parquet cell as Example text: numbers become text (12.0 -> "12")."""
-    if value is None or isinstance(value, (str, dict, list)):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _is_blank(values) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-def _read_csv(path) -> tuple[list[str], list[tuple[int, dict]], int]:
-    data = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[err.start]:02x}); "
-                        "re-save the file as UTF-8 (in Excel: CSV UTF-8)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    rows, blank, end = [], 0, reader.line_num
-    for cells in reader:
-        start, end = end + 1, reader.line_num
-        if _is_blank(cells):
-            blank += 1
-            continue
-        if len(cells) != len(header):
-            raise UserError(f"{path}:{start}: {len(cells)} values but the header has "
-                            f"{len(header)} columns; quote cells that contain commas")
-        rows.append((start, dict(zip(header, cells))))
-    return header, rows, blank
-
-
-def _read_xlsx(path) -> tuple[list[str], list[tuple[int, dict]], int]:
-    """The first sheet; merged cells are an error (only their top-left cell holds the value,
-    so the other rows would silently lose it)."""
-    from openpyxl import load_workbook
-
-    try:
-        ws = load_workbook(path, data_only=True).worksheets[0]
-    except Exception as err:  # openpyxl raises many kinds for a file that is not xlsx
-        raise UserError(f"{path}: cannot open as an Excel workbook ({err}); save it as .xlsx"
-                        ) from None
-    merged = sorted(str(r) for r in ws.merged_cells.ranges)
-    if merged:
-        raise UserError(f"{path}: sheet {ws.title!r} has merged cells {', '.join(merged)}; "
-                        "unmerge them and fill every cell with its value, then import again")
-    it = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-    rows, blank = [], 0
-    for number, values in enumerate(it, start=2):
-        if _is_blank(values):
-            blank += 1
-            continue
-        rows.append((number, {h: _cell(v) for h, v in zip(header, values) if h}))
-    return [h for h in header if h], rows, blank
-
-
-def _read_parquet(path) -> tuple[list[str], list[tuple[int, dict]], int]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as err:  # pyarrow raises ArrowInvalid and OSError subclasses
-        raise UserError(f"{path}: cannot read as Parquet ({err})") from None
-    rows, blank = [], 0
-    for number, row in enumerate(table.to_pylist(), start=1):
-        if _is_blank(row.values()):
-            blank += 1
-            continue
-        rows.append((number, {k: _cell(v) for k, v in row.items()}))
-    return table.column_names, rows, blank

@@ -68,19 +68,34 @@ def validate_records(rows: list[tuple[int, dict]], task: Task,
     return examples, problems
 
 
-def load_examples(path: str | Path, task: Task) -> list[Example]:
-    """Read and validate a data file; UserError listing every problem if there are any."""
-    from medtune.data.readers import read_records
+def load_examples(path: str | Path, task: Task,
+                  lengths: tuple[Callable[[str], int], int] | None = None) -> list[Example]:
+    """Read and validate a data file; UserError listing every problem if there are any: the
+    lines that could not be read and the problems of the records that could, in one pass.
+    ``lengths`` (a token counter, a model's context) adds ``check_token_lengths``."""
+    from medtune.data.readers import read_records_checked
 
-    rows = read_records(path)
-    if not rows:
+    rows, problems = read_records_checked(path)
+    if not rows and not problems:
         raise UserError(f"{path}: no records; the file needs one example per line (JSONL) "
                         "or per row (CSV)")
-    examples, problems = validate_records(rows, task, str(path))
+    examples, found = validate_records(rows, task, str(path))
+    if lengths is not None:
+        found += check_token_lengths(rows, lengths[0], lengths[1], str(path))
+    problems = in_line_order(problems + found)
     if problems:
         n = len(problems)
         raise UserError(f"{path}: {n} problem{'s' if n != 1 else ''}", problems=problems)
     return examples
+
+
+def in_line_order(problems: list[str]) -> list[str]:
+    """``FILE:LINE: ...`` problems sorted by line (stable), so a reader's and a validator's
+    problems read as one list down the file."""
+    def line(p: str) -> int:
+        m = re.match(r".*?:(\d+): ", p)
+        return int(m.group(1)) if m else 0
+    return sorted(problems, key=line)
 
 
 # --- one record ------------------------------------------------------------------------

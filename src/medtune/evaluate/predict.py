@@ -40,18 +40,23 @@ class Prediction:
 def predict_by_likelihood(
     model: Any, tokenizer: Any, task: Task, examples: Sequence[Example], max_length: int, pack_tokens: int,
     dtype: str = "fp32", scorer: Scorer | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     """``scorer(groups)``: the summed log-probs of every candidate (default: a forward of
     ``model`` in ``dtype``; the study passes one that reuses the base model's hidden states,
-    evaluate/prefix.py)."""
+    evaluate/prefix.py). ``on_batch(n)``: called as each packed batch of ``n`` examples is
+    scored (with a ``scorer``: once, when it returns)."""
     candidates = task.candidates()
     answers = [a for _, a in candidates]
     groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
     if scorer is None:
+        # one group per example, so the groups scored are the examples scored
         with precision.autocast(dtype, model.device):
-            scores = sequence_logprobs(model, groups, pack_tokens)
+            scores = sequence_logprobs(model, groups, pack_tokens, on_groups=on_batch)
     else:
         scores = scorer(groups)
+        if on_batch is not None:
+            on_batch(len(examples))
     scores = scores.view(len(examples), len(candidates))
     best = scores.argmax(dim=1).tolist()
     return [
@@ -69,10 +74,12 @@ def predict_by_generation(
     max_new_tokens: int = 32,
     batch_size: int = 16,
     dtype: str = "fp32",
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     """Greedy answers, ``batch_size`` prompts at a time with the KV cache. Prompts are batched
     by length (each batch is left-padded to its longest prompt, so similar lengths waste
-    the least), and the predictions come back in the examples' order."""
+    the least), and the predictions come back in the examples' order. ``on_batch(n)`` after
+    each batch."""
     from medtune.models.chat import render_prompt
 
     model.eval()
@@ -96,6 +103,8 @@ def predict_by_generation(
         for i, row in zip(chunk, generated[:, enc["input_ids"].shape[1] :]):
             text = tokenizer.decode(row, skip_special_tokens=True).strip()
             out[i] = Prediction(examples[i].id, task.parse(text) if task.endpoints else None, text)
+        if on_batch is not None:
+            on_batch(len(chunk))
     return [out[i] for i in range(len(examples))]
 
 
@@ -110,12 +119,15 @@ def predict(
     max_new_tokens: int | None = None,
     dtype: str = "fp32",
     scorer: Scorer | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     """``mode`` applies to classification; an open-ended task is always generated.
-    ``max_new_tokens`` None: the task's own budget. ``dtype``: the compute type (train/precision.py)."""
+    ``max_new_tokens`` None: the task's own budget. ``dtype``: the compute type (train/precision.py).
+    ``on_batch(n)``: ``n`` more examples done."""
     if mode == "generate" or task.open_ended:
         return predict_by_generation(model, tokenizer, task, examples, max_new_tokens or task.max_new_tokens,
-                                     dtype=dtype)
+                                     dtype=dtype, on_batch=on_batch)
     if mode == "likelihood":
-        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, dtype, scorer)
+        return predict_by_likelihood(model, tokenizer, task, examples, max_length, pack_tokens, dtype, scorer,
+                                     on_batch)
     raise ValueError(f"unknown evaluation mode {mode!r}")

@@ -95,16 +95,11 @@ def _materialize_atomically(spec: ModelSpec, target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_model(name_or_path: str, dtype: str = "float32", revision: str | None = None,
-               chat_template: str | None = None) -> LoadedModel:
-    """Load model and tokenizer (lazily imports transformers). ``revision``: of a Hub model;
-    ``chat_template``: the study file's template (Jinja), used instead of the tokenizer's."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+def load_tokenizer(path: Path, name_or_path: str, chat_template: str | None = None) -> Any:
+    """The model's tokenizer with a pad token and a chat template (the study file's
+    ``chat_template`` if given); UserError when there is no template to prompt it with."""
+    from transformers import AutoTokenizer
 
-    hf_logging.disable_progress_bar()  # medtune shows its own progress per stage
-    path = resolve_model_dir(name_or_path, revision)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -116,6 +111,20 @@ def load_model(name_or_path: str, dtype: str = "float32", revision: str | None =
             "use an instruct/chat model, or give one as `chat_template:` in the study file "
             "(the Jinja text, e.g. the template of the model's instruct sibling)"
         )
+    return tokenizer
+
+
+def load_model(name_or_path: str, dtype: str = "float32", revision: str | None = None,
+               chat_template: str | None = None) -> LoadedModel:
+    """Load model and tokenizer (lazily imports transformers). ``revision``: of a Hub model;
+    ``chat_template``: the study file's template (Jinja), used instead of the tokenizer's."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # medtune shows its own progress per stage
+    path = resolve_model_dir(name_or_path, revision)
+    tokenizer = load_tokenizer(path, name_or_path, chat_template)
     model = AutoModelForCausalLM.from_pretrained(
         path, dtype=getattr(torch, dtype), attn_implementation="sdpa"
     )

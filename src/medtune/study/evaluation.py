@@ -33,13 +33,19 @@ def evaluate(ctx: Context, td: Any, model: Lazy, variant: str, split: str) -> fl
     rows = ctx.store.predictions(task.name, variant, split)
     if len(rows) != len(examples):
         stage = stage_name(task.name, variant, split)
-        ctx.progress.stage(f"{task.name}: {variant} on {split}", 1)
+        ctx.progress.stage(f"{task.name}: {variant} on {split}", len(examples))
         ctx.store.stage_started(stage, task.name)
         _predict(ctx, td, model, variant, split)
         ctx.store.stage_done(stage)
-        ctx.progress.advance(1)
         rows = ctx.store.predictions(task.name, variant, split)
     return primary_metric(task, rows)
+
+
+def shard_progress(progress: Any):
+    """``advance`` for work split across processes: only rank 0 reports (the others' hooks are
+    silent), so its share counts for every process's, which run at the same pace."""
+    world = distributed.world_size()
+    return lambda n: progress.advance(n * world)
 
 
 def _predict(ctx: Context, td: Any, lazy: Lazy, variant: str, split: str) -> None:
@@ -57,11 +63,13 @@ def _predict(ctx: Context, td: Any, lazy: Lazy, variant: str, split: str) -> Non
         preds = distributed.shard_map(
             lambda part: predict(model, ctx.tokenizer, td.task, part, study.evaluation.mode,
                                  study.training.max_length, study.training.pack_tokens,
-                                 study.evaluation.max_new_tokens, compute_dtype(study), scorer), examples)
+                                 study.evaluation.max_new_tokens, compute_dtype(study), scorer,
+                                 on_batch=shard_progress(ctx.progress)), examples)
         if cache is not None:
             distributed.run_on_main(lambda: cache[0].write(cache[1], preds))
     else:
         ctx.progress.log(f"{td.task.name}: base predictions on {split} reused from {cache[1]}")
+        ctx.progress.advance(len(examples))
     ctx.store.add_compute(td.task.name, "eval", f"{variant}/{split}", time.perf_counter() - start)
     if split == "test":  # judges and the grading app show graders the prompt
         ctx.store.save_prompts(td.task.name, {ex.id: ex.prompt_text() for ex in examples})

@@ -98,10 +98,12 @@ def report_user_error(err: Exception) -> None:
     from medtune.files import write_atomic
 
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    # backslashreplace: a message quoting a lone surrogate from the data must still print
+    text = str(err).encode("utf-8", "backslashreplace").decode("utf-8")
     if world > 1 and os.environ.get(ERRORS_ENV):
-        write_atomic(Path(os.environ[ERRORS_ENV]) / f"rank-{rank:05d}.txt", str(err))
+        write_atomic(Path(os.environ[ERRORS_ENV]) / f"rank-{rank:05d}.txt", text)
         return
-    print(f"error: {f'rank {rank}: ' if world > 1 and rank else ''}{err}", file=sys.stderr)
+    print(f"error: {f'rank {rank}: ' if world > 1 and rank else ''}{text}", file=sys.stderr)
 
 
 def _user_errors(folder: Path) -> list[str]:

@@ -57,12 +57,14 @@ def _generate(ctx: Context, td: Any, base: Lazy, sft: Lazy, todo: list[Any], spl
         model, tokenizer = loaded.model, loaded.tokenizer
     else:  # the base model (weaker_model without a named model) or the SFT model (on_policy)
         model, tokenizer = (base if strategy == "weaker_model" else sft).get(), ctx.tokenizer
-    ctx.progress.stage(f"{td.task.name}: {strategy} rejected answers on {split}", 1)
+    from medtune.study.evaluation import shard_progress
+
+    ctx.progress.stage(f"{td.task.name}: {strategy} rejected answers on {split}", len(todo))
     start = time.perf_counter()
     preds = distributed.shard_map(  # each process generates a shard; gathered in order
         lambda part: predict_by_generation(model, tokenizer, td.task, part,
                                            study.evaluation.max_new_tokens or td.task.max_new_tokens,
-                                           dtype=compute_dtype(study)), todo)
+                                           dtype=compute_dtype(study), on_batch=shard_progress(ctx.progress)),
+        todo)
     ctx.store.add_compute(td.task.name, "dpo", f"rejected/{strategy}/{split}", time.perf_counter() - start)
-    ctx.progress.advance(1)
     return {p.example_id: p.text for p in preds}

@@ -53,7 +53,9 @@ class StudyOutcome:
     results: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
+def prepare_data(entry: TaskEntry, seed: int, base_dir: Path, key: str = "task") -> TaskData:
+    """The task's examples, validated and split. ``key`` names the task's entry in the study
+    file (``tasks.0``) in the messages of problems that are not in the data file itself."""
     from medtune.data.splits import assign_splits, by_split, data_hash
     from medtune.data.validate import load_examples
     from medtune.tasks.rejected import OFFLINE, fill_rejected
@@ -68,10 +70,14 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
             path = base_dir / path
         examples = load_examples(path, task)
     if entry.sizes is not None:
-        examples = assign_splits(examples, entry.sizes.model_dump(), seed)
+        try:
+            examples = assign_splits(examples, entry.sizes.model_dump(), seed)
+        except UserError as err:
+            where = f"data.synthetic.n is {len(examples)}" if entry.data.synthetic else f"data.path {entry.data.path}"
+            raise UserError(f"{key}.sizes ({entry.task}; {where}): {err.message}", err.problems) from None
     elif any(ex.split is None for ex in examples):
         raise UserError(
-            f"task {entry.task}: some examples have no `split` and the study gives no `sizes`; "
+            f"{key} ({entry.task}): some examples have no `split` and the study gives no `sizes`; "
             "add `sizes: {train: N, eval: N, dev: N, test: N}` to the task in the study file"
         )
     strategy = entry.rejected or task.default_rejected
@@ -80,25 +86,16 @@ def prepare_data(entry: TaskEntry, seed: int, base_dir: Path) -> TaskData:
     splits = by_split(examples)
     for name in ("train", "test"):
         if not splits.get(name):
-            raise UserError(f"task {entry.task}: the {name} split is empty; give it examples")
+            raise UserError(f"{key} ({entry.task}): the {name} split is empty; give it examples")
     return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
 
 
 def preflight(study: Study, study_file: Path | None) -> None:
-    """What can be checked before any process starts (the data of every task, the judges'
-    readiness): a user error raised here keeps its exit code (2), while under a launcher a
-    failed rank is reported as 1."""
-    base_dir = study_file.parent if study_file else Path.cwd()
-    for entry in study.tasks:
-        prepare_data(entry, study.seed, base_dir)
-    if study.judges is not None:
-        from medtune.judges.stage import check_ready
+    """What can be checked before any process starts (study/preflight.py): a user error raised
+    here keeps its exit code (2), while under a launcher a failed rank is reported as 1."""
+    from medtune.study.preflight import preflight as check
 
-        check_ready(study.judges)
-    if study.baselines:
-        from medtune.study.baselines import check_ready as baselines_ready
-
-        baselines_ready(study.baselines)
+    check(study, study_file)
 
 
 def _device_name() -> str:
@@ -118,6 +115,8 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
     from medtune.study.launch import die_with_launcher
+    from medtune.models.info import model_info
+    from medtune.study.preflight import check_lengths
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
     from medtune.train.precision import weights_dtype
@@ -139,8 +138,13 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         distributed.run_on_main(lambda: baselines_ready(study.baselines))
     torch.manual_seed(study.seed)
     base_dir = study_file.parent if study_file else Path.cwd()
-    data = {e.task: prepare_data(e, study.seed, base_dir) for e in study.tasks}
+    data = {e.task: prepare_data(e, study.seed, base_dir, key=f"tasks.{i}") for i, e in enumerate(study.tasks)}
     hashes = {k: v.data_hash for k, v in data.items()}
+    # Every example against max_length before the model loads or computes (study/preflight.py);
+    # the tokenizer alone is enough, and rank 0 converts a bundled model first if it must.
+    info = distributed.main_first(lambda: model_info(study.model, log=progress.log, revision=study.revision,
+                                                                chat_template=study.chat_template))
+    check_lengths(study, data, info.tokenizer, info.context)
     private_mkdir(out_dir)  # study.db, predictions and reports hold patient text: 0700
     # Rank 0 alone locks the directory and opens study.db; the others see it through SharedStore.
     held: dict[str, Any] = {}
@@ -154,8 +158,10 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
 
         # a Hub model's commit, pinned in study.db (rank 0 fetches it; the others then find it cached)
         revision = distributed.run_on_main(lambda: pinned_revision(store.local, study.model, study.revision))
+        progress.log(f"loading model {study.model} ({study.training.dtype})")
         loaded = distributed.main_first(lambda: load_model(study.model, weights_dtype(study.training.dtype), revision,
                                                            study.chat_template))
+        progress.log(f"model loaded: {sum(p.numel() for p in loaded.model.parameters()) / 1e6:.0f}M parameters")
         ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
@@ -220,9 +226,26 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
     from medtune.judges.stage import judge_task
     from medtune.study.baselines import study_pairs
 
-    progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", 1)
-    judge_task(store, study.judges, task, variants=study_pairs(study, ("base", "sft", "dpo"), ())[0])
-    progress.advance(1)
+    variants = study_pairs(study, ("base", "sft", "dpo"), ())[0]  # served baselines are judged too
+    judged = sum(len(store.predictions(task, v, "test")) for v in variants)
+    progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", judged * len(study.judges.jury))
+    judge_task(_CountingStore(store, progress.advance), study.judges, task, variants=variants)
+
+
+class _CountingStore:
+    """The store, counting the jury's cache look-ups: every judge looks up every item once
+    before calling its model (judges/jury.py), so each look-up is one verdict of progress. A
+    jury over hundreds of answers at seconds each would otherwise show nothing until the end."""
+
+    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
+        self._store, self._advance = store, advance
+
+    def judge_cached(self, *args: Any, **kwargs: Any) -> Any:
+        self._advance(1)
+        return self._store.judge_cached(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:

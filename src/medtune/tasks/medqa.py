@@ -106,6 +106,9 @@ def read_medqa(path: str | Path, meta_info: str | None = None, seed: int = 0) ->
     from medtune.data.readers import read_jsonl
 
     rows = read_jsonl(path)
+    if not rows:
+        raise UserError(f"{path}: no questions; a MedQA file has one JSON object per line "
+                        "(question, answer, options, meta_info, answer_idx)")
     examples: list[Example] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}

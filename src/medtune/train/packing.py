@@ -15,7 +15,7 @@ its first token) and the token id, so the LM head runs on those positions only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,16 +186,20 @@ class PackedScorer(torch.nn.Module):
 
 
 @torch.no_grad()
-def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device: Any = None) -> torch.Tensor:
+def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device: Any = None,
+                      on_groups: Callable[[int], None] | None = None) -> torch.Tensor:
     """Summed completion log-probs for every completion of every group (nats), in order.
-    ``model``: a causal LM, or a (wrapped) ``PackedScorer`` on ``device``."""
+    ``model``: a causal LM, or a (wrapped) ``PackedScorer`` on ``device``. ``on_groups(n)``
+    is told after each packed chunk how many groups it scored (progress of a long evaluation)."""
     was_training = model.training
     model.eval()
     score = model if device is not None else lambda b: completion_logprobs(model, b)
     device = model.device if device is None else device
     out = []
-    for batch in packed_chunks(groups, pack_tokens):
+    for n, batch in _packed_with_counts(groups, pack_tokens):
         out.append(score(batch.to(device))[1].cpu())
+        if on_groups is not None:
+            on_groups(n)
     model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0)
 
@@ -212,8 +216,14 @@ def sharded_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch
 def packed_chunks(groups: list[Group], pack_tokens: int) -> Iterator[PackedBatch]:
     """The packed batches ``sequence_logprobs`` scores, in order (deterministic: the same
     groups always give the same batches)."""
+    for _, batch in _packed_with_counts(groups, pack_tokens):
+        yield batch
+
+
+def _packed_with_counts(groups: list[Group], pack_tokens: int) -> Iterator[tuple[int, PackedBatch]]:
+    """(how many groups, their packed batch), in order."""
     for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
-        yield pack(chunk, plan_rows(chunk, pack_tokens))
+        yield len(chunk), pack(chunk, plan_rows(chunk, pack_tokens))
 
 
 def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
