@@ -20,44 +20,8 @@ import json
 import random
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from medtune.config import BaselineSettings
 from medtune.judges.config import JudgeSettings
-
-RESERVED = ("base", "sft", "dpo")
-
-
-class BaselineSettings(BaseModel):
-    """One served model evaluated as a variant."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the variant's name in the report (and cache key)")
-    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
-    model: str = Field(min_length=1, description="the served model's name")
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
-    allow_external: bool = Field(False, description="allow an endpoint outside loopback/private networks")
-    shots: int = Field(0, ge=0, description="worked examples from the train split before each test prompt")
-    structured: bool = Field(True, description="ask for a reply constrained to the task's answers")
-    max_tokens: int | None = Field(None, gt=0, description="default: the study's generation budget")
-    seed: int = 0
-    timeout_seconds: float = Field(60.0, gt=0)
-    retries: int = Field(3, ge=0)
-    backoff_seconds: float = Field(1.0, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> BaselineSettings:
-        from medtune.errors import UserError
-        from medtune.judges.egress import check_egress
-
-        if self.name in RESERVED:
-            raise ValueError(f"baseline name {self.name!r} is taken by a fine-tuning variant; choose another")
-        try:  # before any training, like the judges' guard
-            check_egress(self.name, self.base_url, self.allow_external)
-        except UserError as err:
-            raise ValueError(str(err).replace("judge ", "baseline ", 1)) from None
-        return self
-
 
 def client_settings(b: BaselineSettings, max_tokens: int) -> JudgeSettings:
     """The judges' client settings for a baseline (one OpenAI client, one egress guard)."""
