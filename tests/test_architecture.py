@@ -42,7 +42,6 @@ NEVER_FOR_READERS = ("medtune.train", "medtune.models", "medtune.judges.backends
 REMAINING = {
     "package cycle: data, tasks",
     "package cycle: grading, report, study",
-    "file cycle: study.fanout, study.preflight, study.runner, study.sweep",
     "layer: data -> tasks",
     "layer: study -> report",
     "reader: report.graded -> judges.jury",

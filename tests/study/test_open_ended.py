@@ -4,7 +4,8 @@ tests, dev selection on the task's metric, and the model-made rejected strategie
 import pytest
 
 from medtune.config import parse_study
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.study.runner import run_study
 from medtune.study.store import Store
 
 

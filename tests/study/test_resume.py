@@ -6,7 +6,8 @@ import pytest
 from study_state import query, snapshot
 
 from medtune.config import parse_study
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.study.runner import run_study
 
 
 class Interrupted(Exception):

@@ -127,7 +127,7 @@ def test_prepare_data_from_file(tmp_path):
     from medtune.config import TaskEntry
     from medtune.data.readers import write_jsonl
     from medtune.errors import UserError
-    from medtune.study.runner import prepare_data
+    from medtune.study.task_data import prepare_data
     from medtune.tasks import get_task
 
     task = get_task("uti")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 
 def run_with_progress(study, out: Path, study_file: Path | None) -> None:
-    from medtune.study.runner import Progress as Hooks
+    from medtune.study.context import Progress as Hooks
     from medtune.study.runner import run_study
 
     console = Console()
@@ -27,7 +27,7 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
 
 
 def _run_with_bars(console: Console, study, out: Path, study_file: Path | None):
-    from medtune.study.runner import Progress as Hooks
+    from medtune.study.context import Progress as Hooks
     from medtune.study.runner import run_study
 
     bars = Progress(

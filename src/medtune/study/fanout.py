@@ -70,11 +70,9 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":")[1]
     from medtune.config import task_steps
     from medtune.models import load_model
-    from medtune.study.context import Context, Lazy
-    from medtune.study.runner import Progress, _device_name
+    from medtune.study.context import Context, Lazy, Progress, device_name
     from medtune.study.store import Store
-    from medtune.study.sweep import probe_keep
-    from medtune.study.training import load_checkpoint, run_key, train_run
+    from medtune.study.training import load_checkpoint, probe_keep, run_key, train_run
     from medtune.models.hub import stored_revision
     from medtune.train.precision import weights_dtype
 
@@ -82,7 +80,7 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
     try:
         loaded = load_model(study.model, weights_dtype(study.training.dtype), stored_revision(store, study.model),
                             study.chat_template)
-        ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, _device_name())
+        ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, device_name())
         base = Lazy(lambda: loaded.model)
         start = base if start_spec[0] == "base" else Lazy(lambda: load_checkpoint(ctx, base, *start_spec[1:]))
         steps = task_steps(study, td.task.name, method)

@@ -31,7 +31,7 @@ def preflight(study: Study, study_file: Path | None, log: Callable[[str], None] 
     """Run every check; UserError (exit 2) naming the file and line or the key on the first
     kind of problem found, with every instance of it."""
     from medtune.models.info import model_info
-    from medtune.study.runner import prepare_data
+    from medtune.study.task_data import prepare_data
 
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {}

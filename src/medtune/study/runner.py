@@ -20,30 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medtune.config import Study, TaskEntry, dump_study
-from medtune.data.records import Example
+from medtune.config import Study, dump_study
 from medtune.errors import UserError
 from medtune.files import private_mkdir, write_atomic
+from medtune.study.context import Progress, device_name
 from medtune.study.store import Store
-from medtune.tasks import Task, get_task
-
-
-@dataclass
-class TaskData:
-    task: Task
-    splits: dict[str, list[Example]]
-    data_hash: str
-    rejected: str = "wrong_label"  # the rejected strategy (tasks/rejected.py)
-    rejected_model: str | None = None
-
-
-@dataclass
-class Progress:
-    """Callbacks the CLI hooks a progress display onto; the library prints nothing."""
-
-    stage: Callable[[str, int], None] = lambda name, total: None  # a stage starts, total units
-    advance: Callable[[int], None] = lambda n: None
-    log: Callable[[str], None] = lambda msg: None
+from medtune.study.task_data import TaskData, prepare_data
 
 
 @dataclass
@@ -53,55 +35,12 @@ class StudyOutcome:
     results: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_data(entry: TaskEntry, seed: int, base_dir: Path, key: str = "task") -> TaskData:
-    """The task's examples, validated and split. ``key`` names the task's entry in the study
-    file (``tasks.0``) in the messages of problems that are not in the data file itself."""
-    from medtune.data.splits import assign_splits, by_split, data_hash
-    from medtune.data.validate import load_examples
-    from medtune.tasks.rejected import OFFLINE, fill_rejected
-
-    task = get_task(entry.task)
-    if entry.data.synthetic is not None:
-        syn = entry.data.synthetic
-        examples = task.generate(syn.n, seed if syn.seed is None else syn.seed)
-    else:
-        path = Path(entry.data.path)
-        if not path.is_absolute():
-            path = base_dir / path
-        examples = load_examples(path, task)
-    if entry.sizes is not None:
-        try:
-            examples = assign_splits(examples, entry.sizes.model_dump(), seed)
-        except UserError as err:
-            where = f"data.synthetic.n is {len(examples)}" if entry.data.synthetic else f"data.path {entry.data.path}"
-            raise UserError(f"{key}.sizes ({entry.task}; {where}): {err.message}", err.problems) from None
-    elif any(ex.split is None for ex in examples):
-        raise UserError(
-            f"{key} ({entry.task}): some examples have no `split` and the study gives no `sizes`; "
-            "add `sizes: {train: N, eval: N, dev: N, test: N}` to the task in the study file"
-        )
-    strategy = entry.rejected or task.default_rejected
-    if strategy in OFFLINE:  # model-made ones come just before DPO (_generated_rejected)
-        examples = fill_rejected(examples, task, strategy, seed)
-    splits = by_split(examples)
-    for name in ("train", "test"):
-        if not splits.get(name):
-            raise UserError(f"{key} ({entry.task}): the {name} split is empty; give it examples")
-    return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
-
-
 def preflight(study: Study, study_file: Path | None) -> None:
     """What can be checked before any process starts (study/preflight.py): a user error raised
     here keeps its exit code (2), while under a launcher a failed rank is reported as 1."""
     from medtune.study.preflight import preflight as check
 
     check(study, study_file)
-
-
-def _device_name() -> str:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
 
 
 def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progress: Progress | None = None) -> StudyOutcome:
@@ -162,7 +101,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         loaded = distributed.main_first(lambda: load_model(study.model, weights_dtype(study.training.dtype), revision,
                                                            study.chat_template))
         progress.log(f"model loaded: {sum(p.numel() for p in loaded.model.parameters()) / 1e6:.0f}M parameters")
-        ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
+        ctx = Context(study, store, loaded.tokenizer, progress, out_dir, device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
             _run_task(ctx, data[entry.task], base)

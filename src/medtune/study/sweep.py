@@ -16,8 +16,9 @@ from typing import Any
 from medtune.config import Study
 from medtune.study.context import Context, Lazy
 from medtune.study.evaluation import evaluate
-from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
-from medtune.study.training import eval_curve, load_checkpoint, prefill_reference, run_key, train_run
+from medtune.study.plateau import find_plateau
+from medtune.study.training import (eval_curve, load_checkpoint, plateau_rule, prefill_reference, probe_keep,
+                                    run_key, train_run)
 
 
 @dataclass
@@ -49,21 +50,6 @@ def grid(study: Study, method: str) -> list[tuple[float, float | None]]:
     if method == "sft":
         return [(lr, None) for lr in study.sft.learning_rates]
     return [(lr, beta) for lr in study.dpo.learning_rates for beta in study.dpo.betas]
-
-
-def plateau_rule(study: Study) -> PlateauRule:
-    return PlateauRule(**study.selection.model_dump(exclude={"retrain_at_plateau"}))
-
-
-def probe_keep(study: Study) -> Any:
-    """Which checkpoints a probe run keeps (training.py, ``Keep``): those the plateau rule may
-    still pick while it trains, its plateau step once done."""
-    rule = plateau_rule(study)
-
-    def keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
-        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
-
-    return keep
 
 
 def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:

@@ -29,10 +29,26 @@ from pathlib import Path
 from typing import Any
 
 from medtune.study.context import Context, Lazy
+from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
 from medtune.train import distributed
 
 # (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
 Keep = Callable[[list[tuple[int, float]], bool], set[int]]
+
+
+def plateau_rule(study: Any) -> PlateauRule:
+    return PlateauRule(**study.selection.model_dump(exclude={"retrain_at_plateau"}))
+
+
+def probe_keep(study: Any) -> Keep:
+    """Which checkpoints a probe run keeps: those the plateau rule may
+    still pick while it trains, its plateau step once done."""
+    rule = plateau_rule(study)
+
+    def keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
+        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
+
+    return keep
 
 
 def run_key(task: str, method: str, lr: float, beta: float | None) -> str:
