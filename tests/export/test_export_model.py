@@ -18,8 +18,8 @@ import yaml
 from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.export import export_model
+from medtune.store import Store
 from medtune.study.runner import run_study
-from medtune.study.store import Store
 
 HERE = Path(__file__).parent
 

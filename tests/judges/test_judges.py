@@ -8,7 +8,7 @@ import pytest
 from medtune.errors import UserError
 from medtune.judges import EQUIVALENCE, SUMMARY_LIKERT, Item, JudgeSettings, aggregate, judge_items, run_jury
 from medtune.judges.egress import check_egress
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ import pytest
 from medtune.errors import UserError
 from medtune.models import load_model
 from medtune.models.hub import pinned_revision, snapshot
-from medtune.study.store import Store
+from medtune.store import Store
 
 COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
 

@@ -7,8 +7,8 @@ import pytest
 from tolerance import assert_close
 
 from medtune.config import parse_study
+from medtune.store import Store
 from medtune.study.fanout import assign, fan_out_devices
-from medtune.study.store import Store
 
 
 def _study(model_dir="m", **over):

@@ -19,9 +19,9 @@ from medtune.config import parse_study
 from medtune.data.records import Example
 from medtune.errors import UserError
 from medtune.judges import SUMMARY_LIKERT
+from medtune.store import Store
 from medtune.study.context import Progress
 from medtune.study.runner import run_study
-from medtune.study.store import Store
 from medtune.tasks import Task
 
 

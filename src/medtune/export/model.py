@@ -102,7 +102,7 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
                  task: str | None = None) -> ExportResult:
     from medtune.export.card import model_card, task_settings
     from medtune.models import load_model
-    from medtune.study.store import Store
+    from medtune.store import Store
     from medtune.tasks import get_task
 
     study_dir, out = Path(study_dir), Path(out)

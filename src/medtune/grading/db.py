@@ -30,9 +30,9 @@ from typing import Any
 
 from medtune.errors import UserError
 from medtune.files import atomic_path
-from medtune.stats.agreement import Agreement, agreement
 from medtune.judges.rubrics import Verdict, get_rubric
-from medtune.study.store import Store
+from medtune.stats.agreement import Agreement, agreement
+from medtune.store import Store
 
 GRADERS_PER_ITEM = 2
 SESSION_SECONDS = 12 * 3600  # a working day: the link signs in again after that

@@ -31,7 +31,7 @@ from medtune.report.recommend import recommend
 from medtune.report.sweep import compute_per_method, sweep_results
 from medtune.report.verdicts import apply_family
 from medtune.stats.f1diff import needed_resamples
-from medtune.study.store import Store
+from medtune.store import Store
 from medtune.tasks import get_task
 
 VARIANTS = ("base", "sft", "dpo")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.config import Study
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 @dataclass

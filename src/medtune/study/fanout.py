@@ -70,10 +70,10 @@ def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, o
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":")[1]
     from medtune.config import task_steps
     from medtune.models import load_model
-    from medtune.study.context import Context, Lazy, Progress, device_name
-    from medtune.study.store import Store
-    from medtune.study.training import load_checkpoint, probe_keep, run_key, train_run
     from medtune.models.hub import stored_revision
+    from medtune.store import Store
+    from medtune.study.context import Context, Lazy, Progress, device_name
+    from medtune.study.training import load_checkpoint, probe_keep, run_key, train_run
     from medtune.train.precision import weights_dtype
 
     store = Store(out_dir / "study.db")

@@ -23,8 +23,8 @@ from typing import Any
 from medtune.config import Study, dump_study
 from medtune.errors import UserError
 from medtune.files import private_mkdir, write_atomic
+from medtune.store import Store
 from medtune.study.context import Progress, device_name
-from medtune.study.store import Store
 from medtune.study.task_data import TaskData, prepare_data
 
 
@@ -49,12 +49,12 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
     import torch
 
     from medtune.models import load_model
+    from medtune.models.info import model_info
     from medtune.report.render import write_report
     from medtune.report.results import build_results
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
     from medtune.study.launch import die_with_launcher
-    from medtune.models.info import model_info
     from medtune.study.preflight import check_lengths
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
