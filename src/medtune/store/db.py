@@ -235,6 +235,12 @@ class Store:
             c.execute("INSERT OR REPLACE INTO served_cache VALUES (?, ?, ?, ?, ?)",
                       (baseline, input_hash, raw, int(structured), time.time()))
 
+    # --- physician grading (grading/db.py) ------------------------------------------------
+    def graded_rubrics(self, task: str) -> list[str]:
+        """The rubrics the task's outputs were put up for physician grading on, sorted."""
+        rows = self.conn.execute("SELECT DISTINCT rubric FROM grade_items WHERE task=? ORDER BY rubric", (task,))
+        return [r[0] for r in rows]
+
     def save_prompts(self, task: str, prompts: dict[str, str]) -> None:
         """{example_id: prompt text} for the grading app (predictions do not hold prompts)."""
         with self.transaction() as c:
