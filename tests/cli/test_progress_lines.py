@@ -8,7 +8,7 @@ import io
 from medtune.cli.lines import LineProgress
 from medtune.config import parse_study
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 class Clock:

@@ -7,7 +7,7 @@ from medtune.cli.study import app
 from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 class Interrupted(Exception):

@@ -19,7 +19,7 @@ from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.export import export_model
 from medtune.store import Store
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 HERE = Path(__file__).parent
 

@@ -60,7 +60,7 @@ def test_revision_is_pinned_in_study_db(hub, tmp_path):
 
 def test_study_on_a_hub_model_records_its_commit(hub, tmp_path):
     from medtune.config import parse_study
-    from medtune.study.runner import run_study
+    from medtune.runner import run_study
 
     study = parse_study({
         "name": "hub", "model": "org/tiny", "revision": "main",

@@ -16,7 +16,7 @@ from medtune.config import parse_study
 from medtune.judges.structured import answer_text, choice_format
 from medtune.report.recommend import format_p
 from medtune.store import Store
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 def hosted(message: str) -> str:

@@ -21,7 +21,7 @@ from medtune.errors import UserError
 from medtune.judges import SUMMARY_LIKERT
 from medtune.store import Store
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 from medtune.tasks import Task
 
 

@@ -6,7 +6,7 @@ import pytest
 from medtune.config import parse_study
 from medtune.store import Store
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 SIZES = {"train": 8, "eval": 2, "dev": 3, "test": 8}

@@ -11,7 +11,7 @@ from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.study.preflight import preflight
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 def _study(model, **training):

@@ -7,7 +7,7 @@ from study_state import query, snapshot
 
 from medtune.config import parse_study
 from medtune.study.context import Progress
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 class Interrupted(Exception):

@@ -9,7 +9,7 @@ import pytest
 
 from medtune.config import parse_study
 from medtune.store import Store
-from medtune.study.runner import run_study
+from medtune.runner import run_study
 
 
 def _study(model_dir, **over):

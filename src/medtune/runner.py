@@ -2,11 +2,13 @@
 the best SFT model -> test eval of base, SFT and DPO -> LLM judges (when the study file has a
 ``judges:`` section) -> statistics -> report.
 
-Every task is fine-tuned separately from the same base model, as in the paper. The sweeps and
-their selection are in sweep.py (plateau, then the task's primary metric on dev: F1, or accuracy
-or key-fact coverage for open-ended tasks), the checkpointed runs in training.py, the
-evaluations in evaluation.py, rejected answers made by a model (weaker_model, on_policy) in
-rejected.py, just before DPO. Everything a stage produces is stored in study.db as it is
+The runner sits above study/ and report/ (docs/architecture.md): it runs the stages, then
+writes the report from what they stored. Every task is fine-tuned separately from the same
+base model, as in the paper. The sweeps and their selection are in study/sweep.py (plateau,
+then the task's primary metric on dev: F1, or accuracy or key-fact coverage for open-ended
+tasks), the checkpointed runs in study/training.py, the evaluations in study/evaluation.py,
+rejected answers made by a model (weaker_model, on_policy) in study/rejected.py, just before
+DPO. Everything a stage produces is stored in study.db as it is
 produced, so running the study again on its directory continues where it stopped: a process
 killed at any point loses at most the work since the last checkpoint. Models are not kept in
 memory: each is rebuilt from its checkpoint when a stage needs it.
