@@ -91,9 +91,14 @@ def two(study_file, tmp_path_factory) -> Path:
 
 def _files(out: Path) -> list[str]:
     """The study directory's files; reference files are named by the SFT weights' hash, which
-    float rounding changes between process counts: they are compared by count."""
-    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                  if p.is_file() and p.parent.name not in ("report", "reference") and p.name not in ("study.db", ".lock"))
+    float rounding changes between process counts: they are compared by count. TensorBoard
+    event files are named by the time and host that wrote them: compared by their folder."""
+    def name(p: Path) -> str:
+        rel = p.relative_to(out)
+        return (rel.parent / "events.out.tfevents").as_posix() if p.name.startswith("events.out.tfevents.") else rel.as_posix()
+
+    return sorted({name(p) for p in out.rglob("*")
+                   if p.is_file() and p.parent.name not in ("report", "reference") and p.name not in ("study.db", ".lock")})
 
 
 def _same_study(a: Path, b: Path) -> None:
