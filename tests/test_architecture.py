@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # bottom (0) to top; a package may import its own layer and lower ones
 LAYERS = {
-    "medtune": 0, "errors": 0, "files": 0, "strict_yaml": 0, "stats": 0,
+    "medtune": 0, "errors": 0, "files": 0, "strict_yaml": 0, "variants": 0, "stats": 0,
     "data": 1,
     "tasks": 2,
     "models": 3, "train": 3, "evaluate": 3, "judges": 3,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
+from medtune.variants import VARIANTS
 
 
 class Strict(BaseModel):
@@ -211,10 +212,6 @@ class Tracking(BaseModel):
     mlflow: str | None = Field(None, description="an MLflow tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db")
 
 
-# the fine-tuning variants' names, which a served baseline may not take (study/baselines.py)
-RESERVED = ("base", "sft", "dpo")
-
-
 class BaselineSettings(BaseModel):
     """One served model evaluated as a variant."""
 
@@ -237,7 +234,7 @@ class BaselineSettings(BaseModel):
     def _check(self) -> BaselineSettings:
         from medtune.judges.egress import check_egress
 
-        if self.name in RESERVED:
+        if self.name in VARIANTS:
             raise ValueError(f"baseline name {self.name!r} is taken by a fine-tuning variant; choose another")
         try:  # before any training, like the judges' guard
             check_egress(self.name, self.base_url, self.allow_external)

@@ -28,6 +28,7 @@ from medtune.files import private_mkdir, write_atomic
 from medtune.store import Store
 from medtune.study.context import Progress, device_name
 from medtune.study.task_data import TaskData, prepare_data
+from medtune.variants import VARIANTS
 
 
 @dataclass
@@ -167,7 +168,7 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
     from medtune.judges.stage import judge_task
     from medtune.study.baselines import study_pairs
 
-    variants = study_pairs(study, ("base", "sft", "dpo"), ())[0]  # served baselines are judged too
+    variants = study_pairs(study, VARIANTS, ())[0]  # served baselines are judged too
     judged = sum(len(store.predictions(task, v, "test")) for v in variants)
     progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", judged * len(study.judges.jury))
     judge_task(_CountingStore(store, progress.advance), study.judges, task, variants=variants)
@@ -199,7 +200,7 @@ def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "task": name,
                 "metric": t["metric"],
-                **{k: v[k]["value"] if k in v else None for k in ("base", "sft", "dpo")},
+                **{k: v[k]["value"] if k in v else None for k in VARIANTS},
                 "p": p,
                 "deploy": t.get("deploy"),
             }

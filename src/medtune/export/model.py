@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from medtune import variants
 from medtune.errors import UserError
 from medtune.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_mkdir, write_atomic
 
@@ -75,7 +76,7 @@ def resolve_variant(results: dict[str, Any], task: str, variant: str) -> str:
     if variant != "selected":
         return variant
     deploy = results["tasks"].get(task, {}).get("deploy")
-    if deploy not in ("base", "sft", "dpo"):
+    if deploy not in variants.VARIANTS:
         raise UserError(f"task {task}: the report names no variant to deploy; choose one with --variant sft or dpo")
     return deploy
 

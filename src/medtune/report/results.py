@@ -33,8 +33,8 @@ from medtune.report.verdicts import apply_family
 from medtune.stats.f1diff import needed_resamples
 from medtune.store import Store
 from medtune.tasks import get_task
+from medtune.variants import VARIANTS
 
-VARIANTS = ("base", "sft", "dpo")
 PAIRS = (("base", "sft"), ("sft", "dpo"), ("base", "dpo"))
 
 
