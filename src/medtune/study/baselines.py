@@ -22,6 +22,7 @@ from typing import Any
 
 from medtune.config import BaselineSettings
 from medtune.judges.config import JudgeSettings
+from medtune.study.task_data import TaskData
 
 def client_settings(b: BaselineSettings, max_tokens: int) -> JudgeSettings:
     """The judges' client settings for a baseline (one OpenAI client, one egress guard)."""
@@ -61,7 +62,7 @@ def input_hash(settings: JudgeSettings, messages: list[dict[str, str]], response
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def evaluate_baseline(store: Any, study: Any, td: Any, b: BaselineSettings, backend: Any = None) -> dict[str, Any]:
+def evaluate_baseline(store: Any, study: Any, td: TaskData, b: BaselineSettings, backend: Any = None) -> dict[str, Any]:
     """Answer the task's test prompts with baseline ``b`` (cached calls), store the predictions
     under its name, and record (meta ``baseline/<task>/<name>``) how its replies came back."""
     from medtune.evaluate.predict import Prediction
@@ -97,7 +98,7 @@ def evaluate_baseline(store: Any, study: Any, td: Any, b: BaselineSettings, back
     return summary
 
 
-def run_baselines(store: Any, study: Any, td: Any, progress: Any) -> None:
+def run_baselines(store: Any, study: Any, td: TaskData, progress: Any) -> None:
     """Every baseline of the study on one task's test set (rank 0 only: no model runs here)."""
     for b in study.baselines:
         progress.stage(f"{td.task.name}: baseline {b.name} ({b.model})", 1)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.config import Study
+from medtune.study.task_data import TaskData
 
 
 def assign(n_configs: int, devices: list[str]) -> list[list[int]]:
@@ -42,7 +43,7 @@ def fan_out_devices(study: Study, n_configs: int, n_gpus: int | None = None, wor
     return [f"cuda:{i}" for i in range(min(n_gpus, n_configs))]
 
 
-def train_side_by_side(ctx: Any, td: Any, method: str, start_spec: tuple, configs: list[tuple[float, float | None]],
+def train_side_by_side(ctx: Any, td: TaskData, method: str, start_spec: tuple, configs: list[tuple[float, float | None]],
                        devices: list[str]) -> None:
     """Train the probe run of every config, ``assign``-ed over ``devices``, in one worker
     process per device; returns when all are done (raises if a worker failed).
@@ -64,7 +65,7 @@ def train_side_by_side(ctx: Any, td: Any, method: str, start_spec: tuple, config
                            "run the study again to continue")
 
 
-def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, out_dir: Path, td: Any,
+def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, out_dir: Path, td: TaskData,
             method: str, start_spec: tuple) -> None:
     if device.startswith("cuda:"):  # before CUDA starts in this process: it sees its GPU only
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":")[1]

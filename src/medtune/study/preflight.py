@@ -16,6 +16,7 @@ from typing import Any
 
 from medtune.config import Study
 from medtune.errors import UserError
+from medtune.study.task_data import TaskData
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _check_generation(study: Study, data: dict[str, Any], tokenizer: Any, contex
                         problems=[text for _, text in over])
 
 
-def _lengths(study: Study, td: Any, tokenizer: Any):
+def _lengths(study: Study, td: TaskData, tokenizer: Any):
     """``(example id, split, tokens)`` of every example a stage will turn into a sequence."""
     from medtune.models.chat import encode_completion, encode_prompt
 

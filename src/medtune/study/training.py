@@ -30,6 +30,7 @@ from typing import Any
 
 from medtune.study.context import Context, Lazy
 from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
+from medtune.study.task_data import TaskData
 from medtune.train import distributed
 
 # (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
@@ -92,7 +93,7 @@ def compute_dtype(study: Any) -> str:
     return resolve(study.training.dtype, study.training.mixed_precision)
 
 
-def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
+def train_run(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
               key: str, role: str, keep: Keep) -> sqlite3.Row:
     """Train (or resume, or skip when done) one run from ``start``; returns its row."""
     from medtune.train.loop import Checkpointing, drawn_indices, train
@@ -161,7 +162,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     return store.run(key)
 
 
-def _groups(ctx: Context, td: Any, method: str) -> tuple[list[Any], list[Any]]:
+def _groups(ctx: Context, td: TaskData, method: str) -> tuple[list[Any], list[Any]]:
     from medtune.train.batching import dpo_groups, sft_groups
 
     make = sft_groups if method == "sft" else dpo_groups
@@ -170,12 +171,12 @@ def _groups(ctx: Context, td: Any, method: str) -> tuple[list[Any], list[Any]]:
             make(ctx.tokenizer, td.task, td.splits.get("eval", []), max_length))
 
 
-def _strata(td: Any) -> list[str] | None:
+def _strata(td: TaskData) -> list[str] | None:
     """Each training example's label: batches keep the label proportions (loop._batches)."""
     return [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
 
 
-def prefill_reference(ctx: Context, td: Any, start: Lazy, steps: int) -> None:
+def prefill_reference(ctx: Context, td: TaskData, start: Lazy, steps: int) -> None:
     """The DPO reference log-probs every probe of a sweep draws (the batch stream depends on
     the seed, batch size and steps, not on the learning rate or beta), into the cache before
     the probes train side by side (fanout.py): otherwise each worker would compute them."""
