@@ -7,10 +7,10 @@ writes the report from what they stored. Every task is fine-tuned separately fro
 base model, as in the paper. The sweeps and their selection are in study/sweep.py (plateau,
 then the task's primary metric on dev: F1, or accuracy or key-fact coverage for open-ended
 tasks), the checkpointed runs in study/training.py, the evaluations in study/evaluation.py,
-rejected answers made by a model (weaker_model, on_policy) in study/rejected.py, just before
-DPO. Everything a stage produces is stored in study.db as it is
-produced, so running the study again on its directory continues where it stopped: a process
-killed at any point loses at most the work since the last checkpoint. Models are not kept in
+rejected answers made by a model (weaker_model, on_policy) in study/generated_rejected.py,
+just before DPO. Everything a stage produces is stored in study.db as it is produced, so
+running the study again on its directory continues where it stopped: a process killed at any
+point loses at most the work since the last checkpoint. Models are not kept in
 memory: each is rebuilt from its checkpoint when a stage needs it.
 """
 
@@ -144,7 +144,7 @@ def _run_task(ctx, td: TaskData, base) -> None:
     """base on test -> SFT sweep from base -> SFT on test -> DPO sweep from the best SFT model
     -> DPO on test -> LLM judges. Every step is skipped when its result is already stored."""
     from medtune.study.evaluation import evaluate
-    from medtune.study.rejected import with_generated_rejected
+    from medtune.study.generated_rejected import with_generated_rejected
     from medtune.study.sweep import run_sweep
 
     evaluate(ctx, td, base, "base", "test")

@@ -20,7 +20,7 @@ from medtune.report.comparison_table import comparison_rows
 from medtune.report.figures import comparison_figure
 from medtune.report.recommend import LABELS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.verdicts import family_note
-from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
+from medtune.report.sweep_results import sweep_figure, sweep_headers, sweep_rows
 from medtune.variants import VARIANTS
 
 __all__ = ["format_p", "write_report"]

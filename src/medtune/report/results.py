@@ -13,7 +13,7 @@ physicians' correct/incorrect with McNemar); its automatic outcomes move to ``au
 primary comparisons enter the multiple-comparison family (``statistics.family``,
 report/verdicts.py, docs/statistics.md). Each task also says how its
 rejected answers were made (``rejected``). Per task also the sweep
-(report/sweep.py): each config's eval-loss curve, plateau, dev metric and the winner; per
+(report/sweep_results.py): each config's eval-loss curve, plateau, dev metric and the winner; per
 method the compute spent.
 """
 
@@ -28,7 +28,7 @@ from medtune.config import Study
 from medtune.report import classification, outcomes
 from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
-from medtune.report.sweep import compute_per_method, sweep_results
+from medtune.report.sweep_results import compute_per_method, sweep_results
 from medtune.report.verdicts import apply_family
 from medtune.stats.f1diff import needed_resamples
 from medtune.store import Store
