@@ -33,6 +33,17 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_home(tmp_path_factory):
+    """Module- and session-scoped fixtures (a study run once for a module's tests) start before
+    any test's own home: they get a home in tmp too, never the user's ~/.cache/medtune."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MEDTUNE_HOME", str(tmp_path_factory.mktemp("medtune-session-home")))
+    patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("medtune-home")

@@ -60,3 +60,16 @@ def test_refused_where_it_cannot_apply(tiny, setup):
     # states that are not the base model's are caught by the full-forward check of batch 0
     states.states[0] = states.states[0] + 1.0
     assert prefix.score_from(tuned, tiny.model, states, test, 128, "fp32") is None
+
+
+def test_progress_is_told_per_batch_while_capturing_and_reusing(tiny, setup):
+    """A long evaluation through the base model's states must not look hung: every packed batch
+    is reported as it is scored, and the counts add up to the groups scored, once each."""
+    _, train_groups, test = setup
+    tuned = _trained(tiny, train_groups, LoraSettings(last_layers=1))
+    told: list[int] = []
+    _, states = prefix.capture(tiny.model, test, 128, 1, "fp32", told.append)
+    assert len(told) == len(states.states) > 1 and sum(told) == len(test)
+    told.clear()
+    assert prefix.score_from(tuned, tiny.model, states, test, 128, "fp32", told.append) is not None
+    assert len(told) > 1 and sum(told) == len(test)

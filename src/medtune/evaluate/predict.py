@@ -26,7 +26,8 @@ from medtune.train import precision
 from medtune.train.packing import Group, sequence_logprobs
 
 
-Scorer = Callable[[list[Group]], torch.Tensor]
+# (groups, on_groups) -> summed log-probs; on_groups(n) is told after each batch of n groups
+Scorer = Callable[[list[Group], Callable[[int], None] | None], torch.Tensor]
 
 
 @dataclass
@@ -45,7 +46,7 @@ def predict_by_likelihood(
     """``scorer(groups)``: the summed log-probs of every candidate (default: a forward of
     ``model`` in ``dtype``; the study passes one that reuses the base model's hidden states,
     evaluate/prefix.py). ``on_batch(n)``: called as each packed batch of ``n`` examples is
-    scored (with a ``scorer``: once, when it returns)."""
+    scored."""
     candidates = task.candidates()
     answers = [a for _, a in candidates]
     groups = make_groups(tokenizer, task, examples, lambda ex: answers, max_length)
@@ -54,9 +55,7 @@ def predict_by_likelihood(
         with precision.autocast(dtype, model.device):
             scores = sequence_logprobs(model, groups, pack_tokens, on_groups=on_batch)
     else:
-        scores = scorer(groups)
-        if on_batch is not None:
-            on_batch(len(examples))
+        scores = scorer(groups, on_batch)
     scores = scores.view(len(examples), len(candidates))
     best = scores.argmax(dim=1).tolist()
     return [

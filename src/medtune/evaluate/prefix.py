@@ -20,14 +20,14 @@ their 4 candidate answers: about 50k tokens x 576 x 4 bytes = 115 MB), kept for 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from medtune.train import precision
-from medtune.train.packing import Group, head_logprobs, packed_chunks
+from medtune.train.packing import Group, counted_chunks, head_logprobs
 from medtune.train.refcache import tokens_hash
 
 
@@ -64,9 +64,10 @@ def _same(m1: torch.nn.Module, m2: torch.nn.Module) -> bool:
 
 
 @torch.no_grad()
-def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype: str) -> tuple[torch.Tensor, PrefixStates]:
+def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype: str,
+            on_groups: Callable[[int], None] | None = None) -> tuple[torch.Tensor, PrefixStates]:
     """``sequence_logprobs`` of ``model`` (summed completion log-probs, nats), keeping the input
-    of decoder layer ``layer`` of every packed batch."""
+    of decoder layer ``layer`` of every packed batch. ``on_groups(n)`` after each batch."""
     from medtune.train.packing import completion_logprobs
 
     kept = PrefixStates(layer, tokens_hash(groups), pack_tokens, dtype)
@@ -77,7 +78,10 @@ def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype
 
     handle = model.get_decoder().layers[layer].register_forward_pre_hook(keep, with_kwargs=True)
     try:
-        out = [completion_logprobs(model, b.to(model.device))[1].cpu() for b in _scoring(model, groups, pack_tokens, dtype)]
+        out = []
+        for n, batch in _scoring(model, groups, pack_tokens, dtype):
+            out.append(completion_logprobs(model, batch.to(model.device))[1].cpu())
+            _told(on_groups, n)
     finally:
         handle.remove()
     return (torch.cat(out) if out else torch.zeros(0)), kept
@@ -85,10 +89,11 @@ def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype
 
 @torch.no_grad()
 def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group], pack_tokens: int,
-               dtype: str) -> torch.Tensor | None:
+               dtype: str, on_groups: Callable[[int], None] | None = None) -> torch.Tensor | None:
     """``sequence_logprobs`` of ``model`` from the base model's states, or None where they cannot
     be used (other batches or settings, fewer shared layers, or the first batch disagrees with
-    a full forward: checked for the first model scored from these states)."""
+    a full forward: checked for the first model scored from these states, before ``on_groups``
+    is told of any batch, so a fallback to a full forward counts each batch once)."""
     from medtune.train.packing import completion_logprobs
 
     if (prefix.tokens, prefix.pack_tokens, prefix.dtype) != (tokens_hash(groups), pack_tokens, dtype):
@@ -96,7 +101,7 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
     if shared_layers(base, model) < prefix.layer:
         return None
     out = []
-    for i, batch in enumerate(_scoring(model, groups, pack_tokens, dtype)):
+    for i, (n, batch) in enumerate(_scoring(model, groups, pack_tokens, dtype)):
         batch = batch.to(model.device)
         seq = _from_layer(model, batch, prefix.states[i].to(model.device), prefix.layer)[1].cpu()
         if i == 0 and not prefix.checked:
@@ -105,17 +110,24 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
                 return None
             prefix.checked = True
         out.append(seq)
+        _told(on_groups, n)
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def _scoring(model: Any, groups: list[Group], pack_tokens: int, dtype: str) -> Iterator[Any]:
-    """The packed batches, each yielded inside eval mode and the compute type's autocast."""
+def _told(on_groups: Callable[[int], None] | None, n: int) -> None:
+    if on_groups is not None:
+        on_groups(n)
+
+
+def _scoring(model: Any, groups: list[Group], pack_tokens: int, dtype: str) -> Iterator[tuple[int, Any]]:
+    """(groups in the batch, packed batch), each yielded inside eval mode and the compute type's
+    autocast."""
     was_training = model.training
     model.eval()
     try:
-        for batch in packed_chunks(groups, pack_tokens):
+        for n, batch in counted_chunks(groups, pack_tokens):
             with precision.autocast(dtype, model.device):
-                yield batch
+                yield n, batch
     finally:
         model.train(was_training)
 

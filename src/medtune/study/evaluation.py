@@ -117,8 +117,8 @@ def _prefix_scorer(ctx: Context, td: TaskData, model: Any, variant: str, split: 
         if layer <= 0:
             return None
 
-        def keep(groups):
-            scores, states = prefix.capture(model, groups, pack_tokens, layer, dtype)
+        def keep(groups, on_groups=None):
+            scores, states = prefix.capture(model, groups, pack_tokens, layer, dtype, on_groups)
             ctx.eval_prefix.clear()  # one task's states at a time
             ctx.eval_prefix[split] = (td.task.name, model, states)
             return scores
@@ -127,12 +127,12 @@ def _prefix_scorer(ctx: Context, td: TaskData, model: Any, variant: str, split: 
     if held is None or held[0] != td.task.name:
         return None
 
-    def reuse(groups):
-        scores = prefix.score_from(model, held[1], held[2], groups, pack_tokens, dtype)
+    def reuse(groups, on_groups=None):
+        scores = prefix.score_from(model, held[1], held[2], groups, pack_tokens, dtype, on_groups)
         if scores is None:
             ctx.progress.log(f"{td.task.name}: {variant} on {split} scored by a full forward "
                              "(the base model's hidden states do not apply)")
             with autocast(dtype, model.device):
-                scores = sequence_logprobs(model, groups, pack_tokens)
+                scores = sequence_logprobs(model, groups, pack_tokens, on_groups=on_groups)
         return scores
     return reuse

@@ -196,7 +196,7 @@ def sequence_logprobs(model: Any, groups: list[Group], pack_tokens: int, device:
     score = model if device is not None else lambda b: completion_logprobs(model, b)
     device = model.device if device is None else device
     out = []
-    for n, batch in _packed_with_counts(groups, pack_tokens):
+    for n, batch in counted_chunks(groups, pack_tokens):
         out.append(score(batch.to(device))[1].cpu())
         if on_groups is not None:
             on_groups(n)
@@ -216,12 +216,12 @@ def sharded_logprobs(model: Any, groups: list[Group], pack_tokens: int) -> torch
 def packed_chunks(groups: list[Group], pack_tokens: int) -> Iterator[PackedBatch]:
     """The packed batches ``sequence_logprobs`` scores, in order (deterministic: the same
     groups always give the same batches)."""
-    for _, batch in _packed_with_counts(groups, pack_tokens):
+    for _, batch in counted_chunks(groups, pack_tokens):
         yield batch
 
 
-def _packed_with_counts(groups: list[Group], pack_tokens: int) -> Iterator[tuple[int, PackedBatch]]:
-    """(how many groups, their packed batch), in order."""
+def counted_chunks(groups: list[Group], pack_tokens: int) -> Iterator[tuple[int, PackedBatch]]:
+    """``packed_chunks`` with how many groups each batch holds: (n, batch), in order."""
     for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
         yield len(chunk), pack(chunk, plan_rows(chunk, pack_tokens))
 
