@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error("--warmup and --steps must be at least 1 (the first step's end starts the clock)")
 
     from medtune.models import load_model
-    from medtune.train.loop import LoraSettings, TrainSettings
+    from medtune.train.settings import LoraSettings, TrainSettings
 
     loaded = load_model(args.model)
     model, tokenizer = loaded.model, loaded.tokenizer

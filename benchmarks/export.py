@@ -30,7 +30,7 @@ def cpu_name() -> str:
 
 def tiny_study(out: Path) -> None:
     from medtune.config import load_study
-    from medtune.study.runner import run_study
+    from medtune.runner import run_study
 
     sets = ["tasks=[{task: uti, data: {synthetic: {n: 24}}, sizes: {train: 8, eval: 2, dev: 2, test: 4}}]",
             "sft.steps=1", "sft.eval_every=1", "dpo.steps=1", "dpo.eval_every=1", "training.batch_size=4",

@@ -61,7 +61,8 @@ def worker(args: argparse.Namespace) -> None:
     from medtune.tasks.rejected import fill_rejected
     from medtune.train import distributed
     from medtune.train.batching import dpo_groups
-    from medtune.train.loop import TrainSettings, train
+    from medtune.train.loop import train
+    from medtune.train.settings import TrainSettings
 
     distributed.init_from_env()
     loaded = load_model(args.model, args.dtype)

@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from medtune.errors import UserError
 from medtune.judges.config import JurySettings
-from medtune.study.baselines import BaselineSettings
-from medtune.study.tracking import Tracking
+from medtune.variants import VARIANTS
 
 
 class Strict(BaseModel):
@@ -202,6 +201,46 @@ class Compute(Strict):
         30.0, gt=0, description="under several processes, how long a process waits for the others "
         "at a collective before it gives up (a rank that hangs); raise it when rank 0's LLM judges "
         "take longer, as the other ranks wait for them")
+
+
+class Tracking(BaseModel):
+    """The study file's ``tracking:`` section (study/tracking.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tensorboard: bool = Field(True, description="event files in DIR/tensorboard/<run key>/")
+    mlflow: str | None = Field(None, description="an MLflow tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db")
+
+
+class BaselineSettings(BaseModel):
+    """One served model evaluated as a variant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the variant's name in the report (and cache key)")
+    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
+    model: str = Field(min_length=1, description="the served model's name")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
+    allow_external: bool = Field(False, description="allow an endpoint outside loopback/private networks")
+    shots: int = Field(0, ge=0, description="worked examples from the train split before each test prompt")
+    structured: bool = Field(True, description="ask for a reply constrained to the task's answers")
+    max_tokens: int | None = Field(None, gt=0, description="default: the study's generation budget")
+    seed: int = 0
+    timeout_seconds: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0)
+    backoff_seconds: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> BaselineSettings:
+        from medtune.judges.egress import check_egress
+
+        if self.name in VARIANTS:
+            raise ValueError(f"baseline name {self.name!r} is taken by a fine-tuning variant; choose another")
+        try:  # before any training, like the judges' guard
+            check_egress(self.name, self.base_url, self.allow_external)
+        except UserError as err:
+            raise ValueError(str(err).replace("judge ", "baseline ", 1)) from None
+        return self
 
 
 class Study(Strict):

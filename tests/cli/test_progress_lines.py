@@ -7,7 +7,8 @@ import io
 
 from medtune.cli.lines import LineProgress
 from medtune.config import parse_study
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.runner import run_study
 
 
 class Clock:

@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 from medtune.cli.study import app
 from medtune.config import parse_study
 from medtune.errors import UserError
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.runner import run_study
 
 
 class Interrupted(Exception):

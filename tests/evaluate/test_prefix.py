@@ -9,8 +9,9 @@ import torch
 from medtune.evaluate import prefix
 from medtune.tasks import get_task
 from medtune.train.batching import make_groups, sft_groups
-from medtune.train.loop import LoraSettings, TrainSettings, train
+from medtune.train.loop import train
 from medtune.train.packing import sequence_logprobs
+from medtune.train.settings import LoraSettings, TrainSettings
 
 
 @pytest.fixture()

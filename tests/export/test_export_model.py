@@ -18,8 +18,8 @@ import yaml
 from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.export import export_model
-from medtune.study.runner import run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.runner import run_study
 
 HERE = Path(__file__).parent
 
@@ -117,7 +117,7 @@ def test_files_owner_only_and_model_card(study_dir, tmp_path):
 
 
 def test_bundled_model_card_names_its_hub_origin():
-    from medtune.export.model import base_model_id
+    from medtune.export.card import base_model_id
 
     assert base_model_id("smollm2-135m-instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert base_model_id("org/name") == "org/name"

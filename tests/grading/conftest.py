@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from medtune.study.store import Store
+from medtune.store import Store
 
 PATIENT = "Mrs Zelda Quorvik, 71, dyspnea"  # a marker of patient text: must never reach a log
 

@@ -14,7 +14,7 @@ import pytest
 
 from medtune.grading import add_grader, create_items, outcomes
 from medtune.grading.app import server
-from medtune.study.store import Store
+from medtune.store import Store
 
 pytestmark = pytest.mark.integration
 

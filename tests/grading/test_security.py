@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from medtune.grading import add_grader, create_items, final_grades
 from medtune.grading import db as gdb
 from medtune.grading.app import COOKIE, create_app
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 def form(client, path="/"):
@@ -100,7 +100,7 @@ def test_existing_study_gets_a_salt_by_migration(tmp_path):
     conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied REAL)")
     conn.commit()
     conn.close()
-    from medtune.study.store import MIGRATIONS
+    from medtune.store.migrations import MIGRATIONS
 
     names = [n for n, _ in MIGRATIONS]
     assert names.index("0004_grading_security") == len(names) - 1 or "0004_grading_security" in names

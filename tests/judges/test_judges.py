@@ -8,7 +8,7 @@ import pytest
 from medtune.errors import UserError
 from medtune.judges import EQUIVALENCE, SUMMARY_LIKERT, Item, JudgeSettings, aggregate, judge_items, run_jury
 from medtune.judges.egress import check_egress
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 @pytest.fixture()
@@ -156,7 +156,7 @@ def test_kappa_matches_statsmodels():
     import numpy as np
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    from medtune.grading.agreement import cohen_kappa
+    from medtune.stats.agreement import cohen_kappa
 
     assert cohen_kappa([1, 1, 2, 2], [1, 2, 2, 2], [1, 2]) == pytest.approx(0.5)
     rng = np.random.default_rng(0)

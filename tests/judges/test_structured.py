@@ -9,7 +9,7 @@ import pytest
 from medtune.judges import EQUIVALENCE, SUMMARY_LIKERT, Item, JudgeSettings, judge_items, judge_predictions
 from medtune.judges.structured import choice_format
 from medtune.report.graded import unparseable_rates
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 @pytest.fixture()

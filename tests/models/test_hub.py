@@ -13,7 +13,7 @@ import pytest
 from medtune.errors import UserError
 from medtune.models import load_model
 from medtune.models.hub import pinned_revision, snapshot
-from medtune.study.store import Store
+from medtune.store import Store
 
 COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
 
@@ -60,7 +60,7 @@ def test_revision_is_pinned_in_study_db(hub, tmp_path):
 
 def test_study_on_a_hub_model_records_its_commit(hub, tmp_path):
     from medtune.config import parse_study
-    from medtune.study.runner import run_study
+    from medtune.runner import run_study
 
     study = parse_study({
         "name": "hub", "model": "org/tiny", "revision": "main",

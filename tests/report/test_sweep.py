@@ -7,7 +7,7 @@ import json
 from test_render import make_results
 
 from medtune.report.render import write_report
-from medtune.report.sweep import sweep_figure
+from medtune.report.sweep_results import sweep_figure
 
 
 def _candidate(lr, beta, curve, plateau, dev, selected, found=True):

@@ -15,8 +15,8 @@ from statsmodels.stats.contingency_tables import mcnemar
 from medtune.config import parse_study
 from medtune.judges.structured import answer_text, choice_format
 from medtune.report.recommend import format_p
-from medtune.study.runner import run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.runner import run_study
 
 
 def hosted(message: str) -> str:

@@ -22,7 +22,7 @@ from study_state import comparable, query
 from tolerance import assert_close
 
 import medtune
-from medtune.study.store import Store
+from medtune.store import Store
 
 
 def _study_file(tmp_path: Path, model_dir: Path) -> Path:

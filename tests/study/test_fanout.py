@@ -7,8 +7,8 @@ import pytest
 from tolerance import assert_close
 
 from medtune.config import parse_study
+from medtune.store import Store
 from medtune.study.fanout import assign, fan_out_devices
-from medtune.study.store import Store
 
 
 def _study(model_dir="m", **over):
@@ -57,7 +57,7 @@ def test_fanned_out_sweep_stores_what_a_sequential_one_does(tiny_model_dir, tmp_
     sums differently (on an AMX Xeon eval losses differ in the 7th digit). Statuses, the
     selected run, the chosen steps and the predicted labels must be equal."""
     from medtune.study import fanout
-    from medtune.study.runner import run_study
+    from medtune.runner import run_study
 
     study = _study(tiny_model_dir, dpo={"learning_rates": [1e-3], "betas": [0.1, 0.5], "steps": 2, "eval_every": 1})
     run_study(study, tmp_path / "sequential")

@@ -4,8 +4,8 @@ import pytest
 
 from medtune.config import parse_study
 from medtune.errors import UserError
+from medtune.store import Store
 from medtune.study.guard import check_study_dir
-from medtune.study.store import Store
 
 
 def _study(**over):

@@ -19,8 +19,9 @@ from medtune.config import parse_study
 from medtune.data.records import Example
 from medtune.errors import UserError
 from medtune.judges import SUMMARY_LIKERT
-from medtune.study.runner import Progress, run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.study.context import Progress
+from medtune.runner import run_study
 from medtune.tasks import Task
 
 
@@ -242,7 +243,7 @@ def test_judges_fail_before_training(tiny_model_dir, tmp_path, monkeypatch, tiny
 
 
 def test_report_needs_a_study_directory(tmp_path):
-    from medtune.study.refresh import refresh_report
+    from medtune.report.refresh import refresh_report
 
     with pytest.raises(UserError, match="no study.yaml and study.db here"):
         refresh_report(tmp_path)

@@ -4,8 +4,9 @@ tests, dev selection on the task's metric, and the model-made rejected strategie
 import pytest
 
 from medtune.config import parse_study
-from medtune.study.runner import Progress, run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.study.context import Progress
+from medtune.runner import run_study
 
 
 SIZES = {"train": 8, "eval": 2, "dev": 3, "test": 8}

@@ -10,7 +10,8 @@ import pytest
 from medtune.config import parse_study
 from medtune.errors import UserError
 from medtune.study.preflight import preflight
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.runner import run_study
 
 
 def _study(model, **training):
@@ -44,7 +45,7 @@ def test_study_run_stops_on_long_examples_before_any_stage(tiny_model_dir, tmp_p
 def test_lengths_counted_as_training_builds_them(tiny_model_dir):
     """The preflight's count equals the longest group train/batching.py builds for SFT."""
     from medtune.models import load_model
-    from medtune.study.runner import prepare_data
+    from medtune.study.task_data import prepare_data
     from medtune.train.batching import dpo_groups
 
     study = _study(tiny_model_dir, max_length=1024)

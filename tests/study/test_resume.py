@@ -6,7 +6,8 @@ import pytest
 from study_state import query, snapshot
 
 from medtune.config import parse_study
-from medtune.study.runner import Progress, run_study
+from medtune.study.context import Progress
+from medtune.runner import run_study
 
 
 class Interrupted(Exception):
@@ -76,7 +77,7 @@ def test_retrain_at_plateau(tiny_model_dir, tmp_path, schedule):
     """tolerance 1 makes the first eval point (step 2) the plateau of a 4-step probe; the
     retrain trains 2 steps from scratch. With a constant schedule that is the probe's first 2
     steps exactly; a linear schedule decays over 2 steps instead of 4, so the weights differ."""
-    from medtune.study.store import Store
+    from medtune.store import Store
     from medtune.train.checkpoint import load_weights
 
     study = _study(tiny_model_dir, sft={"learning_rates": [1e-3], "steps": 4, "eval_every": 2},

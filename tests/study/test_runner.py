@@ -5,8 +5,8 @@ import json
 import pytest
 
 from medtune.config import parse_study
-from medtune.study.runner import run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.runner import run_study
 
 
 def _study(model_dir, **over):
@@ -127,7 +127,7 @@ def test_prepare_data_from_file(tmp_path):
     from medtune.config import TaskEntry
     from medtune.data.readers import write_jsonl
     from medtune.errors import UserError
-    from medtune.study.runner import prepare_data
+    from medtune.study.task_data import prepare_data
     from medtune.tasks import get_task
 
     task = get_task("uti")

@@ -8,8 +8,8 @@ import stat
 import pytest
 
 from medtune.config import parse_study
-from medtune.study.runner import run_study
-from medtune.study.store import Store
+from medtune.store import Store
+from medtune.runner import run_study
 
 
 def _study(model_dir, **over):

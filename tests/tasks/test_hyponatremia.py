@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 
 from medtune.tasks import get_task
-from medtune.tasks.hyponatremia import (CATEGORIES, EXTRARENAL, HYPERVOLEMIC, LOW_SOLUTE, RENAL,
-                                        SIADH, HyponatremiaTask, categorize)
+from medtune.tasks.hyponatremia import HyponatremiaTask
+from medtune.tasks.synthetic.hyponatremia import (CATEGORIES, EXTRARENAL, HYPERVOLEMIC, LOW_SOLUTE,
+                                                  RENAL, SIADH, categorize)
 
 N = 500
 

@@ -6,7 +6,7 @@ import pytest
 
 from medtune.data.records import Example
 from medtune.tasks import get_task
-from medtune.tasks.discharge import BY_KEY, SCENARIOS
+from medtune.tasks.synthetic.discharge import BY_KEY, SCENARIOS
 
 TASK = get_task("summarization")
 SECTIONS = ("History:", "Hospital course:", "Procedures:", "Discharge diagnosis:",
@@ -42,7 +42,7 @@ def test_note_length_fits_the_cpu_budget(examples):
 
 
 def test_gold_summary_is_two_or_three_sentences_covering_every_key_fact(examples):
-    from medtune.tasks.summarization import _sentences
+    from medtune.tasks.synthetic.summarization import _sentences
 
     for ex in examples:
         assert 2 <= len(_sentences(ex.chosen)) <= 3, ex.chosen

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from medtune.tasks import get_task
-from medtune.tasks.triage import DISTRACTORS, TriageTask
+from medtune.tasks.synthetic.triage import DISTRACTORS
+from medtune.tasks.triage import TriageTask
 
 N = 500
 CLINICAL = {"new_symptom", "worsening_symptom", "medication_reaction", "mental_health",

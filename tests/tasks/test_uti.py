@@ -8,7 +8,8 @@ import re
 import pytest
 
 from medtune.tasks import get_task
-from medtune.tasks.uti import DISTRACTORS, LUTS, NEGATIVE_CASES, UTITask
+from medtune.tasks.synthetic.uti import DISTRACTORS, LUTS, NEGATIVE_CASES
+from medtune.tasks.uti import UTITask
 
 N = 500
 

@@ -27,7 +27,8 @@ def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora:
     from medtune.tasks.rejected import fill_rejected
     from medtune.train import distributed
     from medtune.train.batching import dpo_groups, sft_groups
-    from medtune.train.loop import TrainSettings, train
+    from medtune.train.loop import train
+    from medtune.train.settings import TrainSettings
 
     torch.set_num_threads(1)
     loaded = load_model(model_dir)

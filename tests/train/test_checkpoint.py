@@ -10,7 +10,8 @@ from medtune.tasks import get_task
 from medtune.tasks.rejected import fill_rejected
 from medtune.train import checkpoint as ckpt
 from medtune.train.batching import dpo_groups, sft_groups
-from medtune.train.loop import Checkpointing, LoraSettings, TrainSettings, train
+from medtune.train.loop import Checkpointing, train
+from medtune.train.settings import LoraSettings, TrainSettings
 
 
 class Killed(Exception):

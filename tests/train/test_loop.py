@@ -9,7 +9,8 @@ import torch
 from medtune.tasks import get_task
 from medtune.tasks.rejected import fill_rejected
 from medtune.train.batching import dpo_groups, sft_groups
-from medtune.train.loop import LoraSettings, TrainSettings, train
+from medtune.train.loop import train
+from medtune.train.settings import LoraSettings, TrainSettings
 
 
 @pytest.fixture()
@@ -41,8 +42,9 @@ def test_grad_accumulation_is_exact(tiny, uti_data, method):
     near-zero gradients into full-size steps.)"""
     from accelerate import Accelerator
 
-    from medtune.train.loop import _apply_lora, _step
+    from medtune.train.loop import _step
     from medtune.train.refcache import Reference, compute_logprobs
+    from medtune.train.settings import apply_lora
 
     task, examples = uti_data
     make = sft_groups if method == "sft" else dpo_groups
@@ -50,7 +52,7 @@ def test_grad_accumulation_is_exact(tiny, uti_data, method):
     results = []
     for accum in (1, 4):
         s = TrainSettings(method=method, learning_rate=1e-2, steps=1, batch_size=4, grad_accum=accum)
-        model = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(), seed=0)
+        model = apply_lora(copy.deepcopy(tiny.model), LoraSettings(), seed=0)
         with torch.no_grad():  # B = 0 at init makes LoRA A's gradient vanish; move off it
             for n, p in model.named_parameters():
                 if "lora_B" in n:
@@ -74,9 +76,10 @@ def test_dpo_improves_preference_margin(tiny, uti_data):
     result = train(copy.deepcopy(tiny.model), groups[:16], groups[16:], s)
     assert result.curve[0].eval_loss == pytest.approx(math.log(2))
     # That step-0 value is not computed: it rests on a fresh adapter leaving the model unchanged.
-    from medtune.train.loop import _apply_lora, sequence_logprobs
+    from medtune.train.packing import sequence_logprobs
+    from medtune.train.settings import apply_lora
 
-    fresh = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(), seed=0)
+    fresh = apply_lora(copy.deepcopy(tiny.model), LoraSettings(), seed=0)
     torch.testing.assert_close(sequence_logprobs(fresh, groups[16:], 256), sequence_logprobs(tiny.model, groups[16:], 256))
     assert result.curve[-1].eval_loss != pytest.approx(math.log(2), abs=1e-6)
     assert result.train_losses[-1] < result.train_losses[0]
@@ -93,9 +96,9 @@ def test_full_finetune_without_lora(tiny, uti_data):
 
 
 def test_lora_last_layers_only(tiny):
-    from medtune.train.loop import _apply_lora
+    from medtune.train.settings import apply_lora
 
-    model = _apply_lora(copy.deepcopy(tiny.model), LoraSettings(last_layers=1), seed=0)
+    model = apply_lora(copy.deepcopy(tiny.model), LoraSettings(last_layers=1), seed=0)
     adapted = {n.split(".layers.")[1].split(".")[0] for n, p in model.named_parameters() if "lora_" in n}
     assert adapted == {"1"}  # the tiny model has layers 0 and 1
 

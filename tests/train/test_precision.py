@@ -21,9 +21,10 @@ from medtune.tasks import get_task
 from medtune.tasks.rejected import fill_rejected
 from medtune.train import precision
 from medtune.train.batching import dpo_groups, sft_groups
-from medtune.train.loop import Checkpointing, TrainSettings, train
+from medtune.train.loop import Checkpointing, train
 from medtune.train.packing import sequence_logprobs
 from medtune.train.refcache import ReferenceCache
+from medtune.train.settings import TrainSettings
 
 
 @pytest.fixture()

@@ -10,9 +10,10 @@ import torch
 from medtune.tasks import get_task
 from medtune.tasks.rejected import fill_rejected
 from medtune.train.batching import dpo_groups
-from medtune.train.loop import TrainSettings, drawn_indices, train
+from medtune.train.loop import drawn_indices, train
 from medtune.train.packing import Group, sequence_logprobs
 from medtune.train.refcache import ReferenceCache, weights_hash
+from medtune.train.settings import TrainSettings
 
 
 @pytest.fixture()

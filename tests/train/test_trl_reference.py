@@ -31,9 +31,10 @@ pytest.importorskip("trl", reason="TRL is the reference implementation; install 
 from medtune.tasks import get_task  # noqa: E402
 from medtune.tasks.rejected import fill_rejected  # noqa: E402
 from medtune.train.batching import dpo_groups, sft_groups  # noqa: E402
+from medtune.train.loop import train  # noqa: E402
 from medtune.train.losses import dpo_loss, sft_loss  # noqa: E402
-from medtune.train.loop import TrainSettings, train  # noqa: E402
 from medtune.train.packing import completion_logprobs, pack, plan_rows  # noqa: E402
+from medtune.train.settings import TrainSettings  # noqa: E402
 from medtune.train.trl_align import lora_trainer, trl_args, trl_rows  # noqa: E402
 
 N = 4  # examples (SFT) or pairs (DPO); one batch holds them all

@@ -13,7 +13,7 @@ app = typer.Typer(help="Physician grading: blinded items, two graders each, adju
 
 
 def _store(study_dir: Path):
-    from medtune.study.store import Store
+    from medtune.store import Store
 
     if not (study_dir / "study.db").is_file():
         raise UserError(f"{study_dir}: no study.db here; give the directory of a study that has run")

@@ -10,8 +10,8 @@ from rich.table import Table
 
 
 def run_with_progress(study, out: Path, study_file: Path | None) -> None:
-    from medtune.study.runner import Progress as Hooks
-    from medtune.study.runner import run_study
+    from medtune.study.context import Progress as Hooks
+    from medtune.runner import run_study
 
     console = Console()
     console.print(f"study [bold]{study.name}[/]: {len(study.tasks)} task(s), model {study.model}, out {out}")
@@ -27,8 +27,8 @@ def run_with_progress(study, out: Path, study_file: Path | None) -> None:
 
 
 def _run_with_bars(console: Console, study, out: Path, study_file: Path | None):
-    from medtune.study.runner import Progress as Hooks
-    from medtune.study.runner import run_study
+    from medtune.study.context import Progress as Hooks
+    from medtune.runner import run_study
 
     bars = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -52,7 +52,7 @@ def _run_with_bars(console: Console, study, out: Path, study_file: Path | None):
 def _print_summary(console: Console, outcome) -> None:
     from medtune.report.recommend import metric_label
     from medtune.report.render import format_p
-    from medtune.study.runner import results_summary
+    from medtune.runner import results_summary
 
     table = Table(title="Test set: primary metric per task (graders' score where an open-ended task has one); "
                         "adjusted p-values")

@@ -47,12 +47,12 @@ def run(
     check_writable(out, folder=True)
     if "WORLD_SIZE" not in os.environ and study.compute.processes > 1:
         from medtune.study.launch import relaunch
-        from medtune.study.runner import preflight
+        from medtune.runner import preflight
 
         preflight(study, study_file)  # a bad data file exits 2 here, not as a failed rank
         raise typer.Exit(relaunch(study.compute.processes, study_file, out, set_))
     if int(os.environ.get("RANK", "0")) != 0:  # one progress display and summary: rank 0's
-        from medtune.study.runner import run_study
+        from medtune.runner import run_study
 
         run_study(study, out, study_file)
         return
@@ -63,7 +63,7 @@ def run(
 def report(study_dir: Path = typer.Argument(..., help="A study directory (holds study.yaml and study.db).")) -> None:
     """Rebuild statistics and the report from study.db (physician grades, cached judge verdicts,
     saved predictions); runs no model."""
-    from medtune.study.refresh import refresh_report
+    from medtune.report.refresh import refresh_report
 
     path, results = refresh_report(study_dir)
     graded = sorted({k for t in results["tasks"].values() for k in t.get("graded", {})})

@@ -17,28 +17,17 @@ import json
 from pathlib import Path
 
 from medtune.data.records import Example
+from medtune.data.validate import LabelRules, load_examples
 from medtune.errors import UserError
 from medtune.files import write_lines_atomic
-from medtune.tasks.base import Task
 
 FORMATS = ("openai-sft", "openai-dpo", "trl")
 PREFERENCE_FORMATS = ("openai-dpo", "trl")
 
 
-class _AnyLabels(Task):
-    """Stands in for a task when none is given: every label (or none) is accepted."""
-
-    name = "any"
-
-    def validate_label(self, label):
-        return None
-
-
-def load_for_export(path: str | Path, task: Task | None) -> list[Example]:
+def load_for_export(path: str | Path, task: LabelRules | None) -> list[Example]:
     """Read and validate ``path`` (against ``task`` when given; labels unchecked otherwise)."""
-    from medtune.data.validate import load_examples
-
-    return load_examples(path, task or _AnyLabels())
+    return load_examples(path, task)
 
 
 def export_record(example: Example, fmt: str, system_prompt: str | None = None) -> dict:

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from medtune.data.records import Example
+from medtune.data.validate import LabelRules
 from medtune.errors import UserError
-from medtune.tasks.base import Task
 
 MAPPABLE = ("id", "split", "prompt", "chosen", "rejected", "label")
 REQUIRED_MAPS = ("prompt", "chosen")
@@ -63,7 +63,7 @@ def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, dict]], int
     return columns, rows, 0, problems
 
 
-def import_table(path: str | Path, task: Task, mapping: dict[str, str]
+def import_table(path: str | Path, task: LabelRules, mapping: dict[str, str]
                  ) -> tuple[list[Example], int]:
     """Examples from a table by ``mapping`` (field -> column), and the number of blank rows
     skipped. A row without an id gets ``<file stem>-<row>`` (stable while the file is).

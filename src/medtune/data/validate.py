@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from medtune.data.records import SPLITS, Example
 from medtune.errors import UserError
-from medtune.tasks.base import Task
 
 FIELDS = tuple(Example.model_fields)
 REQUIRED = ("id", "prompt", "chosen")
@@ -38,6 +38,20 @@ _TYPE_WORDS = {
 }
 
 
+class LabelRules(Protocol):
+    """What the label checks need from a task (``tasks.base.Task`` has all of it). data/ sits
+    below tasks/, so it names these instead of importing the class; no rules (None) checks no
+    labels."""
+
+    endpoints: Sequence[Any]  # each with .name and .labels
+
+    def validate_label(self, label: Any) -> str | None: ...
+
+    def label_dict(self, label: Any) -> dict[str, str]: ...
+
+    def parse(self, text: str) -> Any: ...
+
+
 # C0 controls but tab, newline, carriage return; DEL; C1 controls: left by PDF and database
 # exports, invisible in an editor, and tokenized into noise.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -48,7 +62,7 @@ def normalize_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def validate_records(rows: list[tuple[int, dict]], task: Task,
+def validate_records(rows: list[tuple[int, dict]], task: LabelRules | None,
                      path: str) -> tuple[list[Example], list[str]]:
     """The Examples that parsed, and every problem as ``FILE:LINE: field: what is wrong``.
     Rows are ``(line number, raw record)`` as the readers return them, in file order."""
@@ -68,7 +82,7 @@ def validate_records(rows: list[tuple[int, dict]], task: Task,
     return examples, problems
 
 
-def load_examples(path: str | Path, task: Task,
+def load_examples(path: str | Path, task: LabelRules | None,
                   lengths: tuple[Callable[[str], int], int] | None = None) -> list[Example]:
     """Read and validate a data file; UserError listing every problem if there are any: the
     lines that could not be read and the problems of the records that could, in one pass.
@@ -99,7 +113,7 @@ def in_line_order(problems: list[str]) -> list[str]:
 
 
 # --- one record ------------------------------------------------------------------------
-def _check_record(raw: dict, task: Task) -> tuple[Example | None, list[str]]:
+def _check_record(raw: dict, task: LabelRules | None) -> tuple[Example | None, list[str]]:
     """The parsed Example (None if it does not parse) and ``field: what`` problems."""
     if not isinstance(raw, dict):
         return None, [f"record: expected a JSON object, got {_show(raw)}"]
@@ -134,7 +148,7 @@ def _check_record(raw: dict, task: Task) -> tuple[Example | None, list[str]]:
         found += [p for _, p in type_problems]
         reported |= {field for field, _ in type_problems}
 
-    if "label" not in reported:
+    if "label" not in reported and task is not None:
         label_problem = task.validate_label(raw.get("label"))
         if label_problem:
             found.append(f"label: {label_problem}{_label_hint(task, raw.get('label'))}")
@@ -150,7 +164,7 @@ def _check_record(raw: dict, task: Task) -> tuple[Example | None, list[str]]:
     return example, found
 
 
-def _label_hint(task: Task, label) -> str:
+def _label_hint(task: LabelRules, label) -> str:
     """'; did you mean ...' when a label differs from an allowed one only by case or spacing."""
     try:
         values = task.label_dict(label) if isinstance(label, (str, dict)) else {}
@@ -165,7 +179,7 @@ def _label_hint(task: Task, label) -> str:
     return ""
 
 
-def _check_chosen_matches_label(example: Example, task: Task) -> list[str]:
+def _check_chosen_matches_label(example: Example, task: LabelRules) -> list[str]:
     """A chosen answer that clearly reads as another label (parse finds exactly one label,
     and it is not the gold one) is a labelling mistake; an answer parse cannot read is fine."""
     if not task.endpoints:

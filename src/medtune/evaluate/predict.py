@@ -23,8 +23,7 @@ from medtune.data.records import Example
 from medtune.tasks.base import Label, Task
 from medtune.train.batching import make_groups
 from medtune.train import precision
-from medtune.train.loop import sequence_logprobs
-from medtune.train.packing import Group
+from medtune.train.packing import Group, sequence_logprobs
 
 
 # (groups, on_groups) -> summed log-probs; on_groups(n) is told after each batch of n groups

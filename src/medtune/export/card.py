@@ -8,6 +8,7 @@ read from ``report/results.json``), how to prompt it, its intended use and its l
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -20,7 +21,6 @@ LABELS = {"base": "base model", "sft": "SFT", "dpo": "DPO (on the SFT model)"}
 
 
 def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt: str) -> str:
-    from medtune.export.model import base_model_id, task_settings
     from medtune.tasks import get_task
 
     t = results["tasks"][task]
@@ -116,3 +116,26 @@ def _training(study: Any, results: dict[str, Any], task: str, variant: str) -> l
         f"{'' if not lora or not lora.last_layers else ' (last %d layers)' % lora.last_layers}; "
         f"dtype {study.training.dtype}; seed {study.seed}.",
     ]
+
+
+def task_settings(study: Any, task: Any, variant: str) -> dict[str, Any]:
+    """How the study prompted and read the model (the model card shows the same)."""
+    out = {"task": task.name, "variant": variant, "study": study.name, "system_prompt": task.system_prompt,
+           "evaluation_mode": "generate" if task.open_ended else study.evaluation.mode,
+           "max_new_tokens": study.evaluation.max_new_tokens or task.max_new_tokens}
+    if task.endpoints:
+        out["answers"] = [answer for _, answer in task.candidates()]
+    return out
+
+
+def base_model_id(model: str) -> str | None:
+    """The Hub id of the study's base model (a bundled model's origin, or the Hub name the
+    study gave), or None for a local directory."""
+    from medtune.models import get_model_spec
+
+    spec = get_model_spec(model)
+    if spec is not None:
+        return spec.hub_id
+    if Path(model).expanduser().exists() or model.startswith((".", "/", "~")):
+        return None
+    return model if model.count("/") == 1 else None

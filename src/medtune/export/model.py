@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from medtune import variants
 from medtune.errors import UserError
 from medtune.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_mkdir, write_atomic
 
@@ -75,7 +76,7 @@ def resolve_variant(results: dict[str, Any], task: str, variant: str) -> str:
     if variant != "selected":
         return variant
     deploy = results["tasks"].get(task, {}).get("deploy")
-    if deploy not in ("base", "sft", "dpo"):
+    if deploy not in variants.VARIANTS:
         raise UserError(f"task {task}: the report names no variant to deploy; choose one with --variant sft or dpo")
     return deploy
 
@@ -100,9 +101,9 @@ def checkpoint_chain(store: Any, study_dir: Path, task: str, variant: str) -> li
 
 def export_model(study_dir: str | Path, out: str | Path, variant: str = "selected", fmt: str = "merged",
                  task: str | None = None) -> ExportResult:
-    from medtune.export.card import model_card
+    from medtune.export.card import model_card, task_settings
     from medtune.models import load_model
-    from medtune.study.store import Store
+    from medtune.store import Store
     from medtune.tasks import get_task
 
     study_dir, out = Path(study_dir), Path(out)
@@ -150,18 +151,8 @@ def export_model(study_dir: str | Path, out: str | Path, variant: str = "selecte
     return ExportResult(out, task_name, resolved, fmt, sorted(p.name for p in out.iterdir()))
 
 
-def task_settings(study: Any, task: Any, variant: str) -> dict[str, Any]:
-    """How the study prompted and read the model (the model card shows the same)."""
-    out = {"task": task.name, "variant": variant, "study": study.name, "system_prompt": task.system_prompt,
-           "evaluation_mode": "generate" if task.open_ended else study.evaluation.mode,
-           "max_new_tokens": study.evaluation.max_new_tokens or task.max_new_tokens}
-    if task.endpoints:
-        out["answers"] = [answer for _, answer in task.candidates()]
-    return out
-
-
 def lora_settings(study: Any) -> Any:
-    from medtune.train.loop import LoraSettings
+    from medtune.train.settings import LoraSettings
 
     lora = study.training.lora
     return None if lora is None else LoraSettings(**lora.model_dump())
@@ -185,15 +176,16 @@ def _write_merged(loaded: Any, chain: list[Path], study: Any, tmp: Path) -> None
 def _write_adapter(loaded: Any, chain: list[Path], study: Any, tmp: Path) -> None:
     import dataclasses
 
+    from medtune.export.card import base_model_id
     from medtune.train.checkpoint import load_weights, set_weights
-    from medtune.train.loop import _apply_lora
+    from medtune.train.settings import apply_lora
 
     lora = lora_settings(study)
     weights = [load_weights(p) for p in chain]
     if len(weights) == 2:  # SFT then DPO: one adapter of twice the rank (module docstring)
         lora = dataclasses.replace(lora, r=2 * lora.r, alpha=2 * lora.alpha)
         weights = [stack_adapters(*weights)]
-    model = _apply_lora(loaded.model, lora, study.seed)
+    model = apply_lora(loaded.model, lora, study.seed)
     set_weights(model, weights[0])
     model.save_pretrained(tmp)
     config_path = tmp / "adapter_config.json"
@@ -231,19 +223,6 @@ def _write_generation_config(loaded: Any, study: Any, task: Any, tmp: Path) -> N
     GenerationConfig(do_sample=False, max_new_tokens=study.evaluation.max_new_tokens or task.max_new_tokens,
                      eos_token_id=eos if len(eos) > 1 else eos[0], pad_token_id=tok.pad_token_id,
                      bos_token_id=base.bos_token_id).save_pretrained(tmp)
-
-
-def base_model_id(model: str) -> str | None:
-    """The Hub id of the study's base model (a bundled model's origin, or the Hub name the
-    study gave), or None for a local directory."""
-    from medtune.models import get_model_spec
-
-    spec = get_model_spec(model)
-    if spec is not None:
-        return spec.hub_id
-    if Path(model).expanduser().exists() or model.startswith((".", "/", "~")):
-        return None
-    return model if model.count("/") == 1 else None
 
 
 def _make_private(folder: Path) -> None:

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 
 from medtune.grading import db
-from medtune.study.store import Store
+from medtune.store import Store
 
 COOKIE = "medtune_session"
 LOGIN_COOKIE = "medtune_login"

@@ -30,9 +30,10 @@ from typing import Any
 
 from medtune.errors import UserError
 from medtune.files import atomic_path
-from medtune.grading.agreement import Agreement, agreement
 from medtune.judges.rubrics import Verdict, get_rubric
-from medtune.study.store import Store
+from medtune.stats.agreement import Agreement, agreement
+from medtune.store import Store
+from medtune.variants import VARIANTS
 
 GRADERS_PER_ITEM = 2
 SESSION_SECONDS = 12 * 3600  # a working day: the link signs in again after that
@@ -119,7 +120,7 @@ def revoke(store: Store, name: str, new_link: bool = False) -> str | None:
     return token if new_link else None
 
 
-def create_items(store: Store, task: str, rubric: str, variants: tuple[str, ...] = ("base", "sft", "dpo"),
+def create_items(store: Store, task: str, rubric: str, variants: tuple[str, ...] = VARIANTS,
                  split: str = "test") -> int:
     """One item per (example, variant) test prediction; returns how many are new."""
     get_rubric(rubric)

@@ -17,10 +17,11 @@ from itertools import combinations
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.grading.agreement import Agreement, agreement
+from medtune.stats.agreement import Agreement, agreement
 from medtune.judges.backends import Backend, TransientError, make_backend
 from medtune.judges.config import JudgeSettings
 from medtune.judges.rubrics import Rubric, Verdict
+from medtune.variants import VARIANTS
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items:
 
 
 def judge_predictions(store: Any, task: str, rubric: Rubric, judges: Sequence[JudgeSettings],
-                      variants: Sequence[str] = ("base", "sft", "dpo"), split: str = "test",
+                      variants: Sequence[str] = VARIANTS, split: str = "test",
                       backends: dict[str, Backend] | None = None, likert: str = "mean",
                       call: bool = True) -> dict[str, JuryResult]:
     """Run the jury on a task's saved predictions, per variant. Prompts come from

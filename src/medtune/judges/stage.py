@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.grading.agreement import Agreement
+from medtune.stats.agreement import Agreement
 from medtune.judges.backends import api_key
 from medtune.judges.config import JurySettings
 from medtune.judges.jury import JuryResult, judge_predictions, jury_agreement
 from medtune.judges.rubrics import Rubric, get_rubric
+from medtune.variants import VARIANTS
 
 
 @dataclass
@@ -42,7 +43,7 @@ def check_ready(jury: JurySettings) -> None:
 
 
 def judge_task(store: Any, jury: JurySettings, task: str, call: bool = True,
-               backends: dict | None = None, variants: Sequence[str] = ("base", "sft", "dpo")) -> JudgedTask | None:
+               backends: dict | None = None, variants: Sequence[str] = VARIANTS) -> JudgedTask | None:
     """The jury on a task's test predictions (of ``variants``: the study's served baselines
     too), or None when no rubric is set for the task."""
     if task not in jury.rubrics:

@@ -18,7 +18,8 @@ from typing import Any
 
 from medtune import __version__
 from medtune.errors import UserError
-from medtune.report.results import VARIANTS, decide, n_permutations, tested_task
+from medtune.report.results import decide, n_permutations, tested_task
+from medtune.variants import VARIANTS
 
 
 def read_predictions(path: Path, task, examples: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,13 +14,13 @@ from contextlib import contextmanager
 
 from medtune.report.recommend import (
     LABELS,
-    VARIANTS,
     endpoint_metric,
     endpoint_value,
     find_comparison,
     format_p,
     metric_label,
 )
+from medtune.variants import VARIANTS
 
 COLORS = {"base": "#8c8c8c", "sft": "#1f5fbf", "dpo": "#c62828"}
 # Which p-values sit next to which bar: (row variant, compared against).

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from medtune.config import Study
-from medtune.grading.agreement import Agreement
+from medtune.stats.agreement import Agreement
 from medtune.judges.rubrics import Rubric, get_rubric
 from medtune.report.effects import mcnemar_entry, t_entries
 from medtune.stats import mcnemar_exact, mean_interval, wilson_interval
@@ -116,8 +116,7 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
                 "agreement": [_agreement(k.replace("|", " | "), a, r) for k, a in judged.agreement.items()],
                 "unparseable": unparseable_rates(judged.per_variant),
             }
-    rubrics = [row[0] for row in store.conn.execute(
-        "SELECT DISTINCT rubric FROM grade_items WHERE task=? ORDER BY rubric", (task,))]
+    rubrics = store.graded_rubrics(task)
     inter_rater = statistics(store) if rubrics else {}
     for name in rubrics:
         got = {v: o for v, o in outcomes(store, task, name).items() if o and v in variants}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-VARIANTS = ("base", "sft", "dpo")
 LABELS = {"base": "base", "sft": "SFT", "dpo": "DPO"}
 METRIC_LABELS = {"f1": "F1", "accuracy": "accuracy", "likert": "Likert",
                  "coverage": "key-fact coverage", "rouge_l": "ROUGE-L"}

@@ -18,9 +18,10 @@ from medtune.files import private_mkdir, write_atomic
 from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
 from medtune.report.comparison_table import comparison_rows
 from medtune.report.figures import comparison_figure
-from medtune.report.recommend import LABELS, VARIANTS, endpoint_value, format_p, metric_label, recommend
+from medtune.report.recommend import LABELS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.verdicts import family_note
-from medtune.report.sweep import sweep_figure, sweep_headers, sweep_rows
+from medtune.report.sweep_results import sweep_figure, sweep_headers, sweep_rows
+from medtune.variants import VARIANTS
 
 __all__ = ["format_p", "write_report"]
 
@@ -159,7 +160,7 @@ def _seconds(s) -> str:
 # --- view model ----------------------------------------------------------------------------
 
 def _served_text(task: dict) -> str:
-    from medtune.study.baselines import describe
+    from medtune.report.baselines import describe
 
     return describe(task.get("baselines") or {})
 

@@ -13,7 +13,7 @@ physicians' correct/incorrect with McNemar); its automatic outcomes move to ``au
 primary comparisons enter the multiple-comparison family (``statistics.family``,
 report/verdicts.py, docs/statistics.md). Each task also says how its
 rejected answers were made (``rejected``). Per task also the sweep
-(report/sweep.py): each config's eval-loss curve, plateau, dev metric and the winner; per
+(report/sweep_results.py): each config's eval-loss curve, plateau, dev metric and the winner; per
 method the compute spent.
 """
 
@@ -28,13 +28,13 @@ from medtune.config import Study
 from medtune.report import classification, outcomes
 from medtune.report.graded import PRIMARY_TEST, graded_sources, primary
 from medtune.report.recommend import recommend
-from medtune.report.sweep import compute_per_method, sweep_results
+from medtune.report.sweep_results import compute_per_method, sweep_results
 from medtune.report.verdicts import apply_family
 from medtune.stats.f1diff import needed_resamples
-from medtune.study.store import Store
+from medtune.store import Store
 from medtune.tasks import get_task
+from medtune.variants import VARIANTS
 
-VARIANTS = ("base", "sft", "dpo")
 PAIRS = (("base", "sft"), ("sft", "dpo"), ("base", "dpo"))
 
 
@@ -114,7 +114,8 @@ def decide(tasks_out: dict[str, Any], statistics, compute: dict[str, Any]) -> di
 
 def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> dict[str, Any]:
     tasks_out: dict[str, Any] = {}
-    from medtune.study.baselines import baseline_summaries, study_pairs, versus_baselines
+    from medtune.report.baselines import baseline_summaries, versus_baselines
+    from medtune.study.baselines import study_pairs
 
     variants_of_study, pairs_of_study = study_pairs(study, VARIANTS, PAIRS)  # served baselines join in
     tasks = [get_task(entry.task) for entry in study.tasks]

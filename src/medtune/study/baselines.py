@@ -20,44 +20,9 @@ import json
 import random
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from medtune.config import BaselineSettings
 from medtune.judges.config import JudgeSettings
-
-RESERVED = ("base", "sft", "dpo")
-
-
-class BaselineSettings(BaseModel):
-    """One served model evaluated as a variant."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the variant's name in the report (and cache key)")
-    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
-    model: str = Field(min_length=1, description="the served model's name")
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
-    allow_external: bool = Field(False, description="allow an endpoint outside loopback/private networks")
-    shots: int = Field(0, ge=0, description="worked examples from the train split before each test prompt")
-    structured: bool = Field(True, description="ask for a reply constrained to the task's answers")
-    max_tokens: int | None = Field(None, gt=0, description="default: the study's generation budget")
-    seed: int = 0
-    timeout_seconds: float = Field(60.0, gt=0)
-    retries: int = Field(3, ge=0)
-    backoff_seconds: float = Field(1.0, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> BaselineSettings:
-        from medtune.errors import UserError
-        from medtune.judges.egress import check_egress
-
-        if self.name in RESERVED:
-            raise ValueError(f"baseline name {self.name!r} is taken by a fine-tuning variant; choose another")
-        try:  # before any training, like the judges' guard
-            check_egress(self.name, self.base_url, self.allow_external)
-        except UserError as err:
-            raise ValueError(str(err).replace("judge ", "baseline ", 1)) from None
-        return self
-
+from medtune.study.task_data import TaskData
 
 def client_settings(b: BaselineSettings, max_tokens: int) -> JudgeSettings:
     """The judges' client settings for a baseline (one OpenAI client, one egress guard)."""
@@ -97,7 +62,7 @@ def input_hash(settings: JudgeSettings, messages: list[dict[str, str]], response
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def evaluate_baseline(store: Any, study: Any, td: Any, b: BaselineSettings, backend: Any = None) -> dict[str, Any]:
+def evaluate_baseline(store: Any, study: Any, td: TaskData, b: BaselineSettings, backend: Any = None) -> dict[str, Any]:
     """Answer the task's test prompts with baseline ``b`` (cached calls), store the predictions
     under its name, and record (meta ``baseline/<task>/<name>``) how its replies came back."""
     from medtune.evaluate.predict import Prediction
@@ -133,7 +98,7 @@ def evaluate_baseline(store: Any, study: Any, td: Any, b: BaselineSettings, back
     return summary
 
 
-def run_baselines(store: Any, study: Any, td: Any, progress: Any) -> None:
+def run_baselines(store: Any, study: Any, td: TaskData, progress: Any) -> None:
     """Every baseline of the study on one task's test set (rank 0 only: no model runs here)."""
     for b in study.baselines:
         progress.stage(f"{td.task.name}: baseline {b.name} ({b.model})", 1)
@@ -147,46 +112,3 @@ def study_pairs(study: Any, variants: tuple[str, ...], pairs: tuple[tuple[str, s
     base, SFT and DPO (written "baseline vs DPO"), in the one family the correction covers."""
     names = tuple(b.name for b in study.baselines)
     return variants + names, pairs + tuple((v, n) for n in names for v in variants)
-
-
-def baseline_summaries(store: Any, study: Any, task: str) -> dict[str, Any]:
-    """{name: how its replies came back} as recorded by ``evaluate_baseline``."""
-    return {b.name: store.meta(f"baseline/{task}/{b.name}") for b in study.baselines
-            if store.meta(f"baseline/{task}/{b.name}") is not None}
-
-
-def describe(summaries: dict[str, Any]) -> str:
-    """One clause per baseline for the report: its model, shots, how its replies came back."""
-    parts = []
-    for name, s in summaries.items():
-        how = (f"{s['structured_replies']} of {s['n']} replies under structured output" if s.get("structured_requested")
-               else "plain-text replies")
-        bad = "" if s.get("unparseable_rate") is None else f", {s['unparseable_rate']:.1%} unparseable"
-        parts.append(f"{name} = served model {s['model']}, {s['shots']}-shot, {how}{bad}")
-    return "; ".join(parts)
-
-
-def versus_baselines(task_result: dict[str, Any]) -> str:
-    """A clause per served baseline against the variant to deploy, for the recommendation:
-    its metric beside the deployed one's and the adjusted p of their paired test, per endpoint."""
-    from medtune.report.recommend import LABELS, endpoint_value, find_comparison, format_p, metric_label
-
-    deploy, variants = task_result.get("deploy"), task_result["variants"]
-    if deploy not in variants:
-        return ""
-    parts = []
-    for name in task_result.get("baselines", {}):
-        if name not in variants:
-            continue
-        for ep in task_result.get("endpoints") or [None]:
-            c = find_comparison(task_result, deploy, name, ep)
-            mine = endpoint_value(variants[deploy], task_result["metric"], ep)[0]
-            theirs = endpoint_value(variants[name], task_result["metric"], ep)[0]
-            if c is None or mine is None or theirs is None:
-                continue
-            verdict = ("n.s. (inconclusive)" if not c.get("significant") or mine == theirs
-                       else f"{LABELS[deploy]} {'better' if mine > theirs else 'worse'}")
-            label = metric_label(task_result["metric"]) + (f" ({ep})" if len(task_result.get("endpoints") or []) > 1 else "")
-            parts.append(f"{name} vs {LABELS[deploy]}: {label} {theirs:.2f} vs {mine:.2f}, adjusted "
-                         f"{format_p(c.get('p_adjusted'))}, {verdict}")
-    return f" Against served baselines: {'; '.join(parts)}." if parts else ""

@@ -8,7 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from medtune.config import Study
-from medtune.study.store import Store
+from medtune.store import Store
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI hooks a progress display onto; the library prints nothing."""
+
+    stage: Callable[[str, int], None] = lambda name, total: None  # a stage starts, total units
+    advance: Callable[[int], None] = lambda n: None
+    log: Callable[[str], None] = lambda msg: None
+
+
+def device_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
 
 
 @dataclass
@@ -16,7 +31,7 @@ class Context:
     study: Study
     store: Store
     tokenizer: Any
-    progress: Any  # runner.Progress: the CLI's hooks
+    progress: Progress  # the CLI's hooks
     out_dir: Path
     device: str
     # the base model's hidden states on a task's test batches, for the SFT and DPO test

@@ -16,6 +16,7 @@ from typing import Any
 
 from medtune.evaluate.scoring import prediction_rows, primary_metric
 from medtune.study.context import Context, Lazy
+from medtune.study.task_data import TaskData
 from medtune.train import distributed
 
 
@@ -24,7 +25,7 @@ def stage_name(task: str, variant: str, split: str) -> str:
     return f"{variant}:{split}" if variant.startswith(f"{task}/") else f"{task}/{variant}:{split}"
 
 
-def evaluate(ctx: Context, td: Any, model: Lazy, variant: str, split: str) -> float:
+def evaluate(ctx: Context, td: TaskData, model: Lazy, variant: str, split: str) -> float:
     """The primary metric (evaluate/scoring.py) of ``variant`` on ``split``."""
     task = td.task
     examples = td.splits.get(split, [])
@@ -48,7 +49,7 @@ def shard_progress(progress: Any):
     return lambda n: progress.advance(n * world)
 
 
-def _predict(ctx: Context, td: Any, lazy: Lazy, variant: str, split: str) -> None:
+def _predict(ctx: Context, td: TaskData, lazy: Lazy, variant: str, split: str) -> None:
     from medtune.evaluate.predict import predict
     from medtune.study.training import compute_dtype
 
@@ -77,7 +78,7 @@ def _predict(ctx: Context, td: Any, lazy: Lazy, variant: str, split: str) -> Non
     ctx.store.save_predictions(td.task.name, variant, split, rows)  # last: its presence means done
 
 
-def _base_cache(ctx: Context, td: Any, lazy: Lazy, examples: list[Any]) -> tuple[Any, Any]:
+def _base_cache(ctx: Context, td: TaskData, lazy: Lazy, examples: list[Any]) -> tuple[Any, Any]:
     """The base model's prediction cache (evaluate/cache.py), shared by every study of the same
     model, and this evaluation's file in it."""
     from medtune.evaluate.cache import PredictionCache
@@ -95,7 +96,7 @@ def _base_cache(ctx: Context, td: Any, lazy: Lazy, examples: list[Any]) -> tuple
     return cache, cache.path(ctx.tokenizer, td.task, examples, settings)
 
 
-def _prefix_scorer(ctx: Context, td: Any, model: Any, variant: str, split: str) -> Any:
+def _prefix_scorer(ctx: Context, td: TaskData, model: Any, variant: str, split: str) -> Any:
     """Choice scoring that keeps the base model's hidden states below the LoRA layers (base) or
     starts from them (a fine-tuned model of the same task and split), evaluate/prefix.py; None
     (ordinary scoring) where that cannot apply: no ``lora.last_layers``, generation, several

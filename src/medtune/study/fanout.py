@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.config import Study
+from medtune.study.task_data import TaskData
 
 
 def assign(n_configs: int, devices: list[str]) -> list[list[int]]:
@@ -42,7 +43,7 @@ def fan_out_devices(study: Study, n_configs: int, n_gpus: int | None = None, wor
     return [f"cuda:{i}" for i in range(min(n_gpus, n_configs))]
 
 
-def train_side_by_side(ctx: Any, td: Any, method: str, start_spec: tuple, configs: list[tuple[float, float | None]],
+def train_side_by_side(ctx: Any, td: TaskData, method: str, start_spec: tuple, configs: list[tuple[float, float | None]],
                        devices: list[str]) -> None:
     """Train the probe run of every config, ``assign``-ed over ``devices``, in one worker
     process per device; returns when all are done (raises if a worker failed).
@@ -64,25 +65,23 @@ def train_side_by_side(ctx: Any, td: Any, method: str, start_spec: tuple, config
                            "run the study again to continue")
 
 
-def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, out_dir: Path, td: Any,
+def _worker(device: str, jobs: list[tuple[float, float | None]], study: Study, out_dir: Path, td: TaskData,
             method: str, start_spec: tuple) -> None:
     if device.startswith("cuda:"):  # before CUDA starts in this process: it sees its GPU only
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":")[1]
     from medtune.config import task_steps
     from medtune.models import load_model
-    from medtune.study.context import Context, Lazy
-    from medtune.study.runner import Progress, _device_name
-    from medtune.study.store import Store
-    from medtune.study.sweep import probe_keep
-    from medtune.study.training import load_checkpoint, run_key, train_run
     from medtune.models.hub import stored_revision
+    from medtune.store import Store
+    from medtune.study.context import Context, Lazy, Progress, device_name
+    from medtune.study.training import load_checkpoint, probe_keep, run_key, train_run
     from medtune.train.precision import weights_dtype
 
     store = Store(out_dir / "study.db")
     try:
         loaded = load_model(study.model, weights_dtype(study.training.dtype), stored_revision(store, study.model),
                             study.chat_template)
-        ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, _device_name())
+        ctx = Context(study, store, loaded.tokenizer, Progress(), out_dir, device_name())
         base = Lazy(lambda: loaded.model)
         start = base if start_spec[0] == "base" else Lazy(lambda: load_checkpoint(ctx, base, *start_spec[1:]))
         steps = task_steps(study, td.task.name, method)

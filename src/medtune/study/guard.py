@@ -24,7 +24,7 @@ from typing import Any
 
 from medtune.config import Study
 from medtune.errors import UserError
-from medtune.study.store import Store
+from medtune.store import Store
 
 MAY_CHANGE = ("name", "statistics", "judges", "compute", "baselines", "tracking")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from medtune.config import Study
 from medtune.errors import UserError
+from medtune.study.task_data import TaskData
 
 
 @dataclass
@@ -31,7 +32,7 @@ def preflight(study: Study, study_file: Path | None, log: Callable[[str], None] 
     """Run every check; UserError (exit 2) naming the file and line or the key on the first
     kind of problem found, with every instance of it."""
     from medtune.models.info import model_info
-    from medtune.study.runner import prepare_data
+    from medtune.study.task_data import prepare_data
 
     base_dir = study_file.parent if study_file else Path.cwd()
     data = {}
@@ -116,7 +117,7 @@ def _check_generation(study: Study, data: dict[str, Any], tokenizer: Any, contex
                         problems=[text for _, text in over])
 
 
-def _lengths(study: Study, td: Any, tokenizer: Any):
+def _lengths(study: Study, td: TaskData, tokenizer: Any):
     """``(example id, split, tokens)`` of every example a stage will turn into a sequence."""
     from medtune.models.chat import encode_completion, encode_prompt
 

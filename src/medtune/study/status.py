@@ -60,7 +60,7 @@ def planned(out_dir: Path) -> tuple[list[str], list[str]]:
 
 
 def study_status(out_dir: Path) -> tuple[list[StageRow], list[RunRow]]:
-    from medtune.study.store import Store
+    from medtune.store import Store
 
     if not (out_dir / "study.db").exists():
         raise UserError(f"{out_dir}: no study.db here; give the --out directory of `medtune study run`")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from medtune.config import Study
 from medtune.study.context import Context, Lazy
 from medtune.study.evaluation import evaluate
-from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
-from medtune.study.training import eval_curve, load_checkpoint, prefill_reference, run_key, train_run
+from medtune.study.plateau import find_plateau
+from medtune.study.task_data import TaskData
+from medtune.study.training import (eval_curve, load_checkpoint, plateau_rule, prefill_reference, probe_keep,
+                                    run_key, train_run)
 
 
 @dataclass
@@ -51,22 +52,7 @@ def grid(study: Study, method: str) -> list[tuple[float, float | None]]:
     return [(lr, beta) for lr in study.dpo.learning_rates for beta in study.dpo.betas]
 
 
-def plateau_rule(study: Study) -> PlateauRule:
-    return PlateauRule(**study.selection.model_dump(exclude={"retrain_at_plateau"}))
-
-
-def probe_keep(study: Study) -> Any:
-    """Which checkpoints a probe run keeps (training.py, ``Keep``): those the plateau rule may
-    still pick while it trains, its plateau step once done."""
-    rule = plateau_rule(study)
-
-    def keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
-        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
-
-    return keep
-
-
-def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
+def run_sweep(ctx: Context, td: TaskData, method: str, start: Lazy) -> Lazy:
     """Train, select and record the sweep of ``method`` from ``start``; the winner's model,
     loaded from its checkpoint when first needed. With several GPUs the probes train side by
     side first, one config per GPU (fanout.py)."""
@@ -99,7 +85,7 @@ def run_sweep(ctx: Context, td: Any, method: str, start: Lazy) -> Lazy:
                 spec=("checkpoint", winner.model_run, winner.step))
 
 
-def _candidate(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None,
+def _candidate(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, beta: float | None,
                order: int) -> Candidate:
     from medtune.config import task_steps
 

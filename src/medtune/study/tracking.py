@@ -24,19 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from medtune.errors import UserError
 from medtune.files import PRIVATE_FILE, private_mkdir
-
-
-class Tracking(BaseModel):
-    """The study file's ``tracking:`` section."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tensorboard: bool = Field(True, description="event files in DIR/tensorboard/<run key>/")
-    mlflow: str | None = Field(None, description="an MLflow tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db")
 
 
 def run_settings(key: str, task: str, method: str, role: str, settings: Any, seed: int) -> dict[str, Any]:

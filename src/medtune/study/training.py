@@ -29,10 +29,27 @@ from pathlib import Path
 from typing import Any
 
 from medtune.study.context import Context, Lazy
+from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
+from medtune.study.task_data import TaskData
 from medtune.train import distributed
 
 # (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
 Keep = Callable[[list[tuple[int, float]], bool], set[int]]
+
+
+def plateau_rule(study: Any) -> PlateauRule:
+    return PlateauRule(**study.selection.model_dump(exclude={"retrain_at_plateau"}))
+
+
+def probe_keep(study: Any) -> Keep:
+    """Which checkpoints a probe run keeps: those the plateau rule may
+    still pick while it trains, its plateau step once done."""
+    rule = plateau_rule(study)
+
+    def keep(curve: list[tuple[int, float]], final: bool) -> set[int]:
+        return {find_plateau(curve, rule).step} if final else steps_to_keep(curve, rule)
+
+    return keep
 
 
 def run_key(task: str, method: str, lr: float, beta: float | None) -> str:
@@ -40,14 +57,14 @@ def run_key(task: str, method: str, lr: float, beta: float | None) -> str:
 
 
 def lora_settings(ctx: Context) -> Any:
-    from medtune.train.loop import LoraSettings
+    from medtune.train.settings import LoraSettings
 
     lora = ctx.study.training.lora
     return None if lora is None else LoraSettings(**lora.model_dump())
 
 
 def train_settings(ctx: Context, method: str, lr: float, beta: float | None, steps: int) -> Any:
-    from medtune.train.loop import TrainSettings
+    from medtune.train.settings import TrainSettings
 
     t = ctx.study.training
     budget = ctx.study.sft if method == "sft" else ctx.study.dpo
@@ -76,7 +93,7 @@ def compute_dtype(study: Any) -> str:
     return resolve(study.training.dtype, study.training.mixed_precision)
 
 
-def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
+def train_run(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, beta: float | None, steps: int,
               key: str, role: str, keep: Keep) -> sqlite3.Row:
     """Train (or resume, or skip when done) one run from ``start``; returns its row."""
     from medtune.train.loop import Checkpointing, drawn_indices, train
@@ -145,7 +162,7 @@ def train_run(ctx: Context, td: Any, method: str, start: Lazy, lr: float, beta: 
     return store.run(key)
 
 
-def _groups(ctx: Context, td: Any, method: str) -> tuple[list[Any], list[Any]]:
+def _groups(ctx: Context, td: TaskData, method: str) -> tuple[list[Any], list[Any]]:
     from medtune.train.batching import dpo_groups, sft_groups
 
     make = sft_groups if method == "sft" else dpo_groups
@@ -154,12 +171,12 @@ def _groups(ctx: Context, td: Any, method: str) -> tuple[list[Any], list[Any]]:
             make(ctx.tokenizer, td.task, td.splits.get("eval", []), max_length))
 
 
-def _strata(td: Any) -> list[str] | None:
+def _strata(td: TaskData) -> list[str] | None:
     """Each training example's label: batches keep the label proportions (loop._batches)."""
     return [json.dumps(ex.label, sort_keys=True) for ex in td.splits["train"]] if td.task.endpoints else None
 
 
-def prefill_reference(ctx: Context, td: Any, start: Lazy, steps: int) -> None:
+def prefill_reference(ctx: Context, td: TaskData, start: Lazy, steps: int) -> None:
     """The DPO reference log-probs every probe of a sweep draws (the batch stream depends on
     the seed, batch size and steps, not on the learning rate or beta), into the cache before
     the probes train side by side (fanout.py): otherwise each worker would compute them."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from medtune.data.records import Example
 from medtune.errors import UserError
-from medtune.evaluate.open_answers import named, normalize_answer, token_f1
+from medtune.tasks.scoring.open_answers import named, normalize_answer, token_f1
 from medtune.tasks.rejected import fill_rejected
 
 SYSTEM_PROMPT = ("You are a physician answering a clinical vignette. Give the single best "

@@ -135,11 +135,11 @@ def load_trained(start_model: Any, path: Path, lora: Any, seed: int) -> Any:
     is left untouched."""
     import copy
 
-    from medtune.train.loop import _apply_lora
+    from medtune.train.settings import apply_lora
 
     model = copy.deepcopy(start_model)
     if lora is not None:
-        model = _apply_lora(model, lora, seed)
+        model = apply_lora(model, lora, seed)
     set_weights(model, load_weights(path))
     if lora is not None:
         model = model.merge_and_unload()

@@ -32,53 +32,17 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
 from medtune.train import distributed, parallel, precision
 from medtune.train.attention import use_flex_attention
-from medtune.train.packing import Group, PackedScorer, pack, plan_rows, sequence_logprobs
+from medtune.train.packing import Group, PackedScorer, pack, plan_rows
 from medtune.train.refcache import Reference, compute_logprobs
-
-
-@dataclass(frozen=True)
-class LoraSettings:
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.0
-    target_modules: str | list[str] = "all-linear"
-    # Adapt only the last N transformer layers (None: all). The backward pass then stops at
-    # the lowest adapted layer, which makes a step cheaper on a CPU budget.
-    last_layers: int | None = None
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    method: Literal["sft", "dpo"]
-    learning_rate: float
-    steps: int
-    batch_size: int = 8
-    grad_accum: int = 1
-    eval_every: int = 10
-    beta: float = 0.1
-    seed: int = 0
-    lora: LoraSettings | None = field(default_factory=LoraSettings)
-    warmup_steps: int = 0
-    schedule: Literal["constant", "linear", "cosine"] = "constant"
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    pack_tokens: int = 1024  # tokens per packed row
-    strategy: Literal["ddp", "fsdp"] = "ddp"  # across processes (FSDP: GPU or CPU)
-    dtype: Literal["fp32", "bf16"] = "fp32"  # compute type (train/precision.py); weights stay fp32
-    mixed_precision: Literal["no", "bf16"] = "no"  # older spelling of dtype="bf16"
-
-    @property
-    def compute(self) -> Literal["fp32", "bf16"]:
-        """The type matmuls run in: bf16 autocast if either field asks for it."""
-        return "bf16" if "bf16" in (self.dtype, self.mixed_precision) else "fp32"
+from medtune.train.settings import TrainSettings, apply_lora, quiet_deprecation
 
 
 @dataclass
@@ -152,38 +116,6 @@ def _micro_batches(indices: list[int], grad_accum: int) -> list[list[int]]:
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
-def _quiet_deprecation() -> None:
-    """accelerate and peft ask transformers about gradient checkpointing through a deprecated
-    name; the warning says nothing a medtune user can act on."""
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-
-
-def _apply_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
-    from peft import LoraConfig, get_peft_model
-
-    _quiet_deprecation()
-
-    torch.manual_seed(seed)  # LoRA A matrices are randomly initialised
-    layers, target = None, lora.target_modules
-    if lora.last_layers is not None:
-        n = model.config.num_hidden_layers
-        layers = list(range(max(0, n - lora.last_layers), n))
-        if target == "all-linear":  # peft takes a layer subset only with explicit module names
-            target = sorted({name.rsplit(".", 1)[-1] for name, mod in model.get_decoder().named_modules()
-                             if isinstance(mod, torch.nn.Linear)})
-    config = LoraConfig(
-        r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=target,
-        layers_to_transform=layers,
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, config)
-
-
 def drawn_indices(n: int, settings: TrainSettings, strata: list[str] | None = None) -> list[int]:
     """The training indices ``train`` will draw in ``settings.steps`` steps (sorted, unique):
     the pairs whose reference log-probs a DPO run needs."""
@@ -229,7 +161,7 @@ def train(
     same result (losses and curve summed or gathered over ranks, the same merged weights)."""
     from transformers import get_scheduler
 
-    _quiet_deprecation()
+    quiet_deprecation()
 
     start = time.perf_counter()  # the reference pass counts: it is part of DPO's cost
     want = 1 if settings.method == "sft" else 2
@@ -245,7 +177,7 @@ def train(
         reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference)
     attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     if settings.lora is not None:
-        model = _apply_lora(model, settings.lora, settings.seed)
+        model = apply_lora(model, settings.lora, settings.seed)
 
     resume = None if checkpoints is None else checkpoints.resume
     if resume is not None:  # after the reference: a fresh adapter / untouched weights *are* it

@@ -11,7 +11,7 @@ import torch
 from medtune.train.packing import Group, PackedScorer, sequence_logprobs, sharded_logprobs
 
 if TYPE_CHECKING:
-    from medtune.train.loop import TrainSettings
+    from medtune.train.settings import TrainSettings
 
 
 def accelerator(settings: TrainSettings) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 
 from medtune.data.records import Example
 from medtune.tasks.base import Task
-from medtune.train.loop import TrainSettings
+from medtune.train.settings import TrainSettings
 
 
 def trl_args(config_cls: type, output_dir: str, **overrides: Any) -> Any:

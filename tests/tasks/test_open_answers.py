@@ -1,6 +1,6 @@
 """Phrase-match grading shared by MedQA, reasoning and summary coverage."""
 
-from medtune.evaluate.open_answers import named, names_only, normalize_answer, spec_found, token_f1
+from medtune.tasks.scoring.open_answers import named, names_only, normalize_answer, spec_found, token_f1
 
 
 def test_normalize_answer():

@@ -2,13 +2,15 @@
 the best SFT model -> test eval of base, SFT and DPO -> LLM judges (when the study file has a
 ``judges:`` section) -> statistics -> report.
 
-Every task is fine-tuned separately from the same base model, as in the paper. The sweeps and
-their selection are in sweep.py (plateau, then the task's primary metric on dev: F1, or accuracy
-or key-fact coverage for open-ended tasks), the checkpointed runs in training.py, the
-evaluations in evaluation.py, rejected answers made by a model (weaker_model, on_policy) in
-rejected.py, just before DPO. Everything a stage produces is stored in study.db as it is
-produced, so running the study again on its directory continues where it stopped: a process
-killed at any point loses at most the work since the last checkpoint. Models are not kept in
+The runner sits above study/ and report/ (docs/architecture.md): it runs the stages, then
+writes the report from what they stored. Every task is fine-tuned separately from the same
+base model, as in the paper. The sweeps and their selection are in study/sweep.py (plateau,
+then the task's primary metric on dev: F1, or accuracy or key-fact coverage for open-ended
+tasks), the checkpointed runs in study/training.py, the evaluations in study/evaluation.py,
+rejected answers made by a model (weaker_model, on_policy) in study/generated_rejected.py,
+just before DPO. Everything a stage produces is stored in study.db as it is produced, so
+running the study again on its directory continues where it stopped: a process killed at any
+point loses at most the work since the last checkpoint. Models are not kept in
 memory: each is rebuilt from its checkpoint when a stage needs it.
 """
 
@@ -20,30 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medtune.config import Study, TaskEntry, dump_study
-from medtune.data.records import Example
+from medtune.config import Study, dump_study
 from medtune.errors import UserError
 from medtune.files import private_mkdir, write_atomic
-from medtune.study.store import Store
-from medtune.tasks import Task, get_task
-
-
-@dataclass
-class TaskData:
-    task: Task
-    splits: dict[str, list[Example]]
-    data_hash: str
-    rejected: str = "wrong_label"  # the rejected strategy (tasks/rejected.py)
-    rejected_model: str | None = None
-
-
-@dataclass
-class Progress:
-    """Callbacks the CLI hooks a progress display onto; the library prints nothing."""
-
-    stage: Callable[[str, int], None] = lambda name, total: None  # a stage starts, total units
-    advance: Callable[[int], None] = lambda n: None
-    log: Callable[[str], None] = lambda msg: None
+from medtune.store import Store
+from medtune.study.context import Progress, device_name
+from medtune.study.task_data import TaskData, prepare_data
+from medtune.variants import VARIANTS
 
 
 @dataclass
@@ -51,43 +36,6 @@ class StudyOutcome:
     out_dir: Path
     report_path: Path
     results: dict[str, Any] = field(default_factory=dict)
-
-
-def prepare_data(entry: TaskEntry, seed: int, base_dir: Path, key: str = "task") -> TaskData:
-    """The task's examples, validated and split. ``key`` names the task's entry in the study
-    file (``tasks.0``) in the messages of problems that are not in the data file itself."""
-    from medtune.data.splits import assign_splits, by_split, data_hash
-    from medtune.data.validate import load_examples
-    from medtune.tasks.rejected import OFFLINE, fill_rejected
-
-    task = get_task(entry.task)
-    if entry.data.synthetic is not None:
-        syn = entry.data.synthetic
-        examples = task.generate(syn.n, seed if syn.seed is None else syn.seed)
-    else:
-        path = Path(entry.data.path)
-        if not path.is_absolute():
-            path = base_dir / path
-        examples = load_examples(path, task)
-    if entry.sizes is not None:
-        try:
-            examples = assign_splits(examples, entry.sizes.model_dump(), seed)
-        except UserError as err:
-            where = f"data.synthetic.n is {len(examples)}" if entry.data.synthetic else f"data.path {entry.data.path}"
-            raise UserError(f"{key}.sizes ({entry.task}; {where}): {err.message}", err.problems) from None
-    elif any(ex.split is None for ex in examples):
-        raise UserError(
-            f"{key} ({entry.task}): some examples have no `split` and the study gives no `sizes`; "
-            "add `sizes: {train: N, eval: N, dev: N, test: N}` to the task in the study file"
-        )
-    strategy = entry.rejected or task.default_rejected
-    if strategy in OFFLINE:  # model-made ones come just before DPO (_generated_rejected)
-        examples = fill_rejected(examples, task, strategy, seed)
-    splits = by_split(examples)
-    for name in ("train", "test"):
-        if not splits.get(name):
-            raise UserError(f"{key} ({entry.task}): the {name} split is empty; give it examples")
-    return TaskData(task, splits, data_hash(examples), strategy, entry.rejected_model)
 
 
 def preflight(study: Study, study_file: Path | None) -> None:
@@ -98,24 +46,18 @@ def preflight(study: Study, study_file: Path | None) -> None:
     check(study, study_file)
 
 
-def _device_name() -> str:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-
-
 def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progress: Progress | None = None) -> StudyOutcome:
     """Run the study into ``out_dir``, or continue it there: stored runs, checkpoints and
     predictions are reused (guard.py refuses a directory written by a different study)."""
     import torch
 
     from medtune.models import load_model
+    from medtune.models.info import model_info
     from medtune.report.render import write_report
     from medtune.report.results import build_results
     from medtune.study.context import Context, Lazy
     from medtune.study.guard import check_study_dir
     from medtune.study.launch import die_with_launcher
-    from medtune.models.info import model_info
     from medtune.study.preflight import check_lengths
     from medtune.study.shared import SharedStore
     from medtune.train import distributed
@@ -162,7 +104,7 @@ def run_study(study: Study, out_dir: Path, study_file: Path | None = None, progr
         loaded = distributed.main_first(lambda: load_model(study.model, weights_dtype(study.training.dtype), revision,
                                                            study.chat_template))
         progress.log(f"model loaded: {sum(p.numel() for p in loaded.model.parameters()) / 1e6:.0f}M parameters")
-        ctx = Context(study, store, loaded.tokenizer, progress, out_dir, _device_name())
+        ctx = Context(study, store, loaded.tokenizer, progress, out_dir, device_name())
         base = Lazy(lambda: loaded.model)
         for entry in study.tasks:
             _run_task(ctx, data[entry.task], base)
@@ -202,7 +144,7 @@ def _run_task(ctx, td: TaskData, base) -> None:
     """base on test -> SFT sweep from base -> SFT on test -> DPO sweep from the best SFT model
     -> DPO on test -> LLM judges. Every step is skipped when its result is already stored."""
     from medtune.study.evaluation import evaluate
-    from medtune.study.rejected import with_generated_rejected
+    from medtune.study.generated_rejected import with_generated_rejected
     from medtune.study.sweep import run_sweep
 
     evaluate(ctx, td, base, "base", "test")
@@ -226,7 +168,7 @@ def _judge(study: Study, task: str, store: Store, progress: Progress) -> None:
     from medtune.judges.stage import judge_task
     from medtune.study.baselines import study_pairs
 
-    variants = study_pairs(study, ("base", "sft", "dpo"), ())[0]  # served baselines are judged too
+    variants = study_pairs(study, VARIANTS, ())[0]  # served baselines are judged too
     judged = sum(len(store.predictions(task, v, "test")) for v in variants)
     progress.stage(f"{task}: LLM judges ({study.judges.rubrics[task]})", judged * len(study.judges.jury))
     judge_task(_CountingStore(store, progress.advance), study.judges, task, variants=variants)
@@ -258,7 +200,7 @@ def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "task": name,
                 "metric": t["metric"],
-                **{k: v[k]["value"] if k in v else None for k in ("base", "sft", "dpo")},
+                **{k: v[k]["value"] if k in v else None for k in VARIANTS},
                 "p": p,
                 "deploy": t.get("deploy"),
             }

@@ -14,10 +14,11 @@ from typing import Any
 
 from medtune.errors import UserError
 from medtune.study.context import Context, Lazy
+from medtune.study.task_data import TaskData
 from medtune.train import distributed
 
 
-def with_generated_rejected(ctx: Context, td: Any, base: Lazy, sft: Lazy) -> Any:
+def with_generated_rejected(ctx: Context, td: TaskData, base: Lazy, sft: Lazy) -> Any:
     """``td`` with the model-made rejected answers filled in (unchanged for other strategies)."""
     from medtune.tasks.rejected import GENERATED, fill_generated
 
@@ -45,7 +46,7 @@ def with_generated_rejected(ctx: Context, td: Any, base: Lazy, sft: Lazy) -> Any
     return replace(td, splits=splits)
 
 
-def _generate(ctx: Context, td: Any, base: Lazy, sft: Lazy, todo: list[Any], split: str) -> dict[str, str]:
+def _generate(ctx: Context, td: TaskData, base: Lazy, sft: Lazy, todo: list[Any], split: str) -> dict[str, str]:
     from medtune.evaluate.predict import predict_by_generation
     from medtune.models import load_model
     from medtune.study.training import compute_dtype

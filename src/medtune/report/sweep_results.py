@@ -14,8 +14,8 @@ import math
 from typing import Any
 
 from medtune.config import Study
+from medtune.store import Store
 from medtune.study.plateau import PlateauRule, find_plateau
-from medtune.study.store import Store
 from medtune.tasks import get_task
 
 METHODS = ("sft", "dpo")

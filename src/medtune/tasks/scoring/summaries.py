@@ -2,7 +2,7 @@
 
 - Key-fact coverage: the share of the note's key facts (diagnosis, main treatment or result,
   each new discharge medicine, follow-up) that the summary names, each fact by its accepted
-  phrasings (evaluate/open_answers.py). It measures what an internist needs; it cannot see a
+  phrasings (tasks/scoring/open_answers.py). It measures what an internist needs; it cannot see a
   wrong statement next to a right one, which is why ROUGE-L and the judge come with it.
 - ROUGE-L (Lin 2004): F-measure of the longest common subsequence of tokens between summary
   and reference, from Google's ``rouge-score`` package (the reference implementation of the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from medtune.evaluate.open_answers import Spec, spec_found
+from medtune.tasks.scoring.open_answers import Spec, spec_found
 
 
 def key_fact_coverage(summary: str, key_facts: Sequence[Spec]) -> float:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from medtune.evaluate.summaries import key_fact_coverage, rouge_l
+from medtune.tasks.scoring.summaries import key_fact_coverage, rouge_l
 
 
 def test_key_fact_coverage_counts_named_facts():

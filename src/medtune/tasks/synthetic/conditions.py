@@ -2,7 +2,7 @@
 
 Each row is a classic presentation (complaint, history, examination, key tests), the diagnosis
 and, where one first-line treatment is agreed, that treatment, with its source in a comment.
-Accepted answers are phrase groups (evaluate/open_answers.py): every group must be named, any
+Accepted answers are phrase groups (tasks/scoring/open_answers.py): every group must be named, any
 phrase of a group names it; synonyms are the names a physician would accept. Rows without a
 treatment are asked for the diagnosis only, because their first step is a bundle (DKA: fluids,
 insulin, potassium) or depends on a specialist's choice.

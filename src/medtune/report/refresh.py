@@ -20,7 +20,7 @@ def refresh_report(study_dir: Path) -> tuple[Path, dict[str, Any]]:
     from medtune.config import load_study
     from medtune.report.render import write_report
     from medtune.report.results import build_results
-    from medtune.study.store import Store
+    from medtune.store import Store
 
     study_file, db = study_dir / "study.yaml", study_dir / "study.db"
     if not study_file.is_file() or not db.is_file():
