@@ -38,7 +38,7 @@ def test_dpo_when_dpo_beats_sft():
     deploy, sentence = recommend(task, dpo_to_sft=2.4)
     assert deploy == "dpo"
     assert sentence.startswith("Deploy DPO")
-    assert "F1 0.90 vs 0.80, significant (adjusted p=.003)" in sentence
+    assert "F1 0.90 vs 0.80, significantly better (adjusted p=.003)" in sentence
     assert "2.4x" in sentence
 
 
@@ -50,7 +50,7 @@ def test_sft_when_sft_beats_base_and_dpo_does_not_beat_sft():
     deploy, sentence = recommend(task, alpha_note="p adjusted by Bonferroni over 9 comparisons, alpha .05",
                                  dpo_to_sft=2.5)
     assert deploy == "sft"
-    assert "F1 0.98 vs 0.63, significant (adjusted p<.001)" in sentence
+    assert "F1 0.98 vs 0.63, significantly better (adjusted p<.001)" in sentence
     assert "p=.55" in sentence
     assert "DPO cost 2.5x the compute of SFT" in sentence
     assert sentence.endswith("; p adjusted by Bonferroni over 9 comparisons, alpha .05.")
@@ -131,3 +131,26 @@ def test_comparison_recorded_in_reverse_order():
     """A comparison stored as a=sft, b=base means the same pair; direction comes from values."""
     task = make_task({"base": 0.60, "sft": 0.80}, [("sft", "base", "uti", 0.001, True)])
     assert recommend(task)[0] == "sft"
+
+
+def test_base_says_significantly_worse_when_fine_tuning_hurt():
+    """A fine-tuned model significantly worse than base is not "inconclusive": the data showed
+    it was worse, and the sentence says so (the demo's uti task once read "did not help")."""
+    task = make_task({"base": 0.68, "sft": 0.56, "dpo": 0.55},
+                     [("base", "sft", "uti", 0.001, True), ("sft", "dpo", "uti", 0.9, False),
+                      ("base", "dpo", "uti", 0.002, True)])
+    deploy, sentence = recommend(task)
+    assert deploy == "base"
+    assert sentence.startswith("Deploy base: fine-tuning made the model significantly worse")
+    assert "F1 0.56 vs 0.68, significantly worse (adjusted p=.001)" in sentence
+    assert NOT_HELPED not in sentence
+
+
+def test_base_says_when_an_endpoint_was_traded_for_another():
+    task = make_task({"base": {"a": 0.5, "b": 0.8}, "sft": {"a": 0.8, "b": 0.5}},
+                     [("base", "sft", "a", 0.001, True), ("base", "sft", "b", 0.001, True)],
+                     endpoints=("a", "b"))
+    deploy, sentence = recommend(task)
+    assert deploy == "base"
+    assert "significantly better on one endpoint and significantly worse on another" in sentence
+    assert "a F1 0.80 vs 0.50" in sentence and "significantly worse (adjusted p=.001)" in sentence

@@ -45,7 +45,7 @@ def test_each_endpoint_named_with_its_own_verdict_and_the_family_stated():
     deploy, sentence = out["triage"]
     assert top["n_comparisons"] == 2 and top["threshold"] == pytest.approx(0.025)  # McNemar not in m
     assert deploy == "sft"
-    assert "urgency F1 0.69 vs 0.00 (difference +0.69, 95% CI +0.59 to +0.79), significant (adjusted p<.001)" in sentence
+    assert "urgency F1 0.69 vs 0.00 (difference +0.69, 95% CI +0.59 to +0.79), significantly better (adjusted p<.001)" in sentence
     assert "provider F1 0.45 vs 0.40 (difference +0.05, 95% CI −0.05 to +0.15), n.s. (adjusted p=.60; inconclusive, the test could detect a difference of 0.15 or more)" in sentence  # (z_.9875 + z_.8) * .05 = (2.241 + 0.842) * .05 = .154
     assert "family study: m = 2 primary comparisons" in sentence and "threshold p < .025" in sentence
     mc = tasks["triage"]["comparisons"][1]

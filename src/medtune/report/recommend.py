@@ -142,12 +142,16 @@ def _signed(x: float) -> str:
 
 
 def _verdict_text(c: dict, diff: float | None) -> str:
-    """'significant (adjusted p<.001)', 'n.s. (adjusted p=.39; inconclusive: ...)'."""
+    """'significantly better (adjusted p<.001)', 'n.s. (adjusted p=.39; inconclusive: ...)'.
+
+    `diff` is hi - lo: a significant test says which way, so a reader never takes "significant"
+    for "better" when the fine-tuned model was worse."""
     p = format_p(c.get("p_adjusted"))
     if c.get("p_adjusted") is None and c.get("p") is None:
         return c.get("verdict") or c.get("note") or "too few items to test"
     if c.get("significant"):
-        return f"significant (adjusted {p})"
+        way = "" if not diff else (" better" if diff > 0 else " worse")
+        return f"significant{'ly' if way else ''}{way} (adjusted {p})"
     text = f"n.s. (adjusted {p}"
     if c.get("as_good"):
         text += "; as good as within the non-inferiority margin"
@@ -204,7 +208,8 @@ def recommend(
     2. SFT, if SFT beats base.
     3. SFT, if DPO beats base but not SFT (and SFT is not significantly worse than base):
        the two are indistinguishable on this test set and SFT is cheaper to train.
-    4. base otherwise: fine-tuning did not help significantly on this test set.
+    4. base otherwise: fine-tuning did not help significantly on this test set (the sentence
+       says when a fine-tuned variant was significantly worse instead of inconclusive).
     (Without an SFT variant, DPO is deployed when it beats base.)
 
     A missing variant (e.g. a study without DPO) or a missing comparison never counts as
@@ -252,12 +257,16 @@ def recommend(
         )
     if not has_sft and not has_dpo:
         return "base", join("Deploy base: no fine-tuned variant was evaluated")
-    evidence = "; ".join(
-        f"{LABELS[v]} vs base: {ev('base', v)}" for v in ("sft", "dpo") if v in variants
-    )
-    return "base", join(
-        "Deploy base: fine-tuning did not help significantly on this test set (inconclusive, not"
-        " evidence of no effect); keep the base model or test on more examples (medtune study plan"
-        f" gives how many) ({evidence})",
-        cost,
-    )
+    tuned = [v for v in ("sft", "dpo") if v in variants]
+    evidence = "; ".join(f"{LABELS[v]} vs base: {ev('base', v)}" for v in tuned)
+    seen = {o for v in tuned for o in _outcomes(task_result, "base", v)}
+    if "worse" in seen and "better" in seen:
+        why = ("Deploy base: fine-tuning was significantly better on one endpoint and significantly"
+               " worse on another, so no fine-tuned variant beat base")
+    elif "worse" in seen:
+        why = "Deploy base: fine-tuning made the model significantly worse on this test set"
+    else:
+        why = ("Deploy base: fine-tuning did not help significantly on this test set (inconclusive, not"
+               " evidence of no effect); keep the base model or test on more examples (medtune study"
+               " plan gives how many)")
+    return "base", join(f"{why} ({evidence})", cost)
