@@ -80,7 +80,7 @@ def test_csrf_token_is_required(sign_in, graded, study_dir):
 
 
 def test_a_grader_cannot_grade_an_item_not_theirs(sign_in, graded, study_dir, store):
-    from medtune.grading.db import grader_by_token, record_grade
+    from medtune.grading import grader_by_token, record_grade
 
     carl = add_grader(store, "carl")  # joins late: takes a fair share (8 x 2 / 3, so 5 or 6)
     assert re.search(r"0 of [56] graded", sign_in(create_app(study_dir), carl).get("/").text)

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from medtune.grading import add_grader, create_items, final_grades
-from medtune.grading import db as gdb
+import medtune.grading as gdb
 from medtune.grading.app import COOKIE, create_app
 from medtune.store import Store
 

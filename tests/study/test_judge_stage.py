@@ -175,7 +175,7 @@ def test_physician_grades_flow_into_the_report(tiny_model_dir, tmp_path, chat_se
     rebuilds the statistics from study.db with a physicians section and their agreement,
     corrected together with the rest, without running any model or judge."""
     from medtune.cli import _register, app
-    from medtune.grading.db import Grader, add_grader, create_items, queue, record_grade
+    from medtune.grading import Grader, add_grader, create_items, queue, record_grade
 
     server = chat_server({n: (lambda text, n=n: reply(n, text)) for n in ("a", "b")})
     out = tmp_path / "study"

@@ -33,7 +33,7 @@ def items(
     store = _store(study_dir)
     n = create_items(store, task, rubric, tuple(v.strip() for v in variants.split(",") if v.strip()))
     typer.echo(f"{n} new {rubric} items for {task}")
-    if store.conn.execute("SELECT COUNT(*) FROM graders WHERE role='grader'").fetchone()[0] < 2:
+    if len(store.grader_ids("grader")) < 2:
         typer.echo(f"each item needs two graders: medtune grade add-grader {study_dir} NAME "
                    "(graders added later get a fair share of the ungraded items)")
 
@@ -72,7 +72,7 @@ def revoke(
 ) -> None:
     """End a grader's sessions and make their link invalid (a lost or leaked link); their
     grades stay. With --new-link, print a new link."""
-    from medtune.grading.db import revoke as end
+    from medtune.grading import revoke as end
 
     token = end(_store(study_dir), name, new_link)
     typer.echo(f"{name}: link and sessions revoked; their grades are kept")

@@ -5,11 +5,11 @@ Security: a grader's personal link (``/login?token=...``) shows a confirmation p
 button POSTs the token with a nonce from a SameSite=Strict cookie set by that page, so another
 site cannot sign a grader in as someone else (login CSRF), and a link never replaces an open
 session without saying so. The sign-in gives a random session id (only its sha256 is stored)
-in an HttpOnly, SameSite=Strict cookie that expires (``db.SESSION_SECONDS``); served beyond
+in an HttpOnly, SameSite=Strict cookie that expires (``access.SESSION_SECONDS``); served beyond
 loopback the cookie is ``Secure`` with the ``__Host-`` prefix (so HTTPS in front is required),
 on loopback its name carries the port (cookies are shared across ports). Each POST carries a
 CSRF token derived from the session (HMAC with a per-process secret). Pages are selected by
-grader id in ``grading.db``, so nobody sees another grader's verdicts, and the variant is
+grader id in ``grading.items``, so nobody sees another grader's verdicts, and the variant is
 never sent (blinding). The access log and FastAPI's built-in OpenTelemetry are off: URLs hold
 tokens and pages hold patient text.
 """
@@ -26,7 +26,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 
-from medtune.grading import db
+from medtune.grading import access, items, results
 from medtune.store import Store
 
 COOKIE = "medtune_session"
@@ -54,7 +54,7 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, telemetry=TELEMETRY_OFF)
 
     def csrf_token(session_id: str) -> str:
-        return hmac.new(secret, db.hash_token(session_id).encode(), hashlib.sha256).hexdigest()
+        return hmac.new(secret, access.hash_token(session_id).encode(), hashlib.sha256).hexdigest()
 
     def set_cookie(resp: Response, name: str, value: str, max_age: int) -> None:
         resp.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
@@ -77,14 +77,14 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
                     text="This link is not valid, or your session ended. Open the personal link "
                          "the study coordinator gave you.")
 
-    def signed_in(request: Request, store: Store) -> tuple[db.Grader | None, str]:
+    def signed_in(request: Request, store: Store) -> tuple[access.Grader | None, str]:
         session_id = request.cookies.get(session_cookie, "")
-        return (db.grader_by_session(store, session_id) if session_id else None), session_id
+        return (access.grader_by_session(store, session_id) if session_id else None), session_id
 
     @app.get("/login")
     def login_page(request: Request, token: str = "") -> Response:
         with _open(db_path) as store:
-            grader = db.grader_by_token(store, token) if token else None
+            grader = access.grader_by_token(store, token) if token else None
             if grader is None:
                 return refused()
             current, _ = signed_in(request, store)
@@ -102,15 +102,15 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
             return page("message.html.j2", 403, title="Sign-in expired",
                         text="Open your personal link again and press the sign-in button.")
         with _open(db_path) as store:
-            grader = db.grader_by_token(store, token)
+            grader = access.grader_by_token(store, token)
             if grader is None:
                 return refused()
             _, old = signed_in(request, store)
             if old:
-                db.end_session(store, old)
-            session_id = db.start_session(store, grader)
+                access.end_session(store, old)
+            session_id = access.start_session(store, grader)
         resp = RedirectResponse("/", status_code=303)
-        set_cookie(resp, session_cookie, session_id, db.SESSION_SECONDS)
+        set_cookie(resp, session_cookie, session_id, access.SESSION_SECONDS)
         resp.delete_cookie(login_cookie, path="/", secure=secure, httponly=True, samesite="strict")
         return resp
 
@@ -122,7 +122,7 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
                 return refused()
             if not _same(csrf, csrf_token(session_id)):
                 return expired()
-            db.end_session(store, session_id)
+            access.end_session(store, session_id)
         resp = page("message.html.j2", title="Signed out",
                     text="You are signed out. Your personal link signs you in again.")
         resp.delete_cookie(session_cookie, path="/", secure=secure, httponly=True, samesite="strict")
@@ -132,9 +132,9 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
         return page("message.html.j2", 403, title="Form expired",
                     text="This form is no longer valid. Go back to the grading page and grade again.")
 
-    def item_page(store: Store, grader: db.Grader, session_id: str, item: dict) -> HTMLResponse:
-        done, total, _ = db.progress(store, grader)
-        disputed = grader.role == "adjudicator" and item["item_id"] in db.disagreements(store)
+    def item_page(store: Store, grader: access.Grader, session_id: str, item: dict) -> HTMLResponse:
+        done, total, _ = items.progress(store, grader)
+        disputed = grader.role == "adjudicator" and item["item_id"] in results.disagreements(store)
         return page("item.html.j2", grader=grader, item=item, done=done, total=total, disputed=disputed,
                     csrf=csrf_token(session_id))
 
@@ -144,10 +144,10 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
             grader, session_id = signed_in(request, store)
             if grader is None:
                 return refused()
-            done, total, item_id = db.progress(store, grader)
+            done, total, item_id = items.progress(store, grader)
             if item_id is None:
                 return page("done.html.j2", grader=grader, done=done, total=total, csrf=csrf_token(session_id))
-            return item_page(store, grader, session_id, db.blinded(store, item_id))
+            return item_page(store, grader, session_id, items.blinded(store, item_id))
 
     @app.get("/item/{public_id}")
     def item_by_code(request: Request, public_id: str) -> Response:
@@ -160,7 +160,7 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
                 return page("message.html.j2", 403, title="Adjudicators only", grader=grader,
                             text="Only an adjudicator opens an item by its code; to ask for a correction, "
                                  "give the code to the study's adjudicator.")
-            item = db.item_for(store, grader, public_id)
+            item = items.item_for(store, grader, public_id)
             if item is None:
                 return page("message.html.j2", 404, title="Not found", grader=grader,
                             text=f"No item has the code {public_id}; check it with the grader who sent it.")
@@ -175,18 +175,18 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
             if not _same(csrf, csrf_token(session_id)):
                 return expired()
             try:
-                db.record_grade(store, grader, public_id, value)
+                items.record_grade(store, grader, public_id, value)
             except PermissionError:
                 return page("message.html.j2", 404, title="Not found", text="This item is not in your list.")
             except ValueError:
                 return page("message.html.j2", 400, title="No choice",
                             text="Choose one of the options before saving.")
-            except db.AlreadyGraded:
+            except items.AlreadyGraded:
                 return page("message.html.j2", 409, title="Already graded", grader=grader,
                             text=f"You graded item {public_id} already, and a saved grade is never changed. "
                                  "To ask for a correction, give this item code to the study's adjudicator: "
                                  "the adjudicator can rule on it, and that ruling is final.")
-            except db.AlreadyRuled:
+            except items.AlreadyRuled:
                 return page("message.html.j2", 409, title="Already ruled", grader=grader,
                             text=f"Item {public_id} has a ruling already, and the first ruling stands. "
                                  "If it must change, agree it with the other adjudicators and the study lead.")
@@ -201,9 +201,9 @@ def create_app(study_dir: Path, secure: bool = False, cookie: str | None = None)
             if grader.role != "adjudicator":
                 return page("message.html.j2", 403, title="Adjudicators only",
                             text="Agreement statistics are shown to adjudicators only, so graders stay blind.")
-            rows = [(task, rubric, a) for (task, rubric), a in db.statistics(store).items()]
-            final = len(db.final_grades(store))
-            pending = len(db.disagreements(store))
+            rows = [(task, rubric, a) for (task, rubric), a in results.statistics(store).items()]
+            final = len(results.final_grades(store))
+            pending = len(results.disagreements(store))
             return page("stats.html.j2", grader=grader, rows=rows, final=final, pending=pending,
                         csrf=csrf_token(session_id))
 
