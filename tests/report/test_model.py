@@ -71,19 +71,23 @@ def test_readers_get_attributes_and_keys_added_within_the_schema_are_kept():
     assert model.undeclared() == ["tasks.uti.comparisons.0.added_later"]
 
 
-def test_every_key_that_does_not_fit_is_named_with_what_to_do():
+def test_every_key_that_does_not_fit_is_named_with_what_to_do(tmp_path):
     results = make_results()
     del results["tasks"]["uti"]["n_test"]
     results["tasks"]["triage"]["variants"]["base"]["accuracy"] = "high"
     results["tasks"]["triage"]["comparisons"][2]["significant"] = "maybe"
-    with pytest.raises(ResultsError) as err:
-        parse_results(results, "x/results.json")
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    with pytest.raises(UserError) as err:  # a file the user gives: exit 2
+        read_results(path)
     text = str(err.value)
-    assert isinstance(err.value, UserError) and isinstance(err.value, ValueError)
-    assert text.startswith("x/results.json does not follow results.json schema 1: tasks.uti.n_test: missing; "
+    assert text.startswith(f"{path} does not follow results.json schema 1: tasks.uti.n_test: missing; "
                            "tasks.triage.variants.base.accuracy: Input should be a valid number")
     assert "tasks.triage.comparisons.2.significant: Input should be a valid boolean" in text
     assert text.endswith("To fix: rebuild it from study.db with `medtune study report DIR` (DIR: the study directory)")
+    with pytest.raises(ResultsError) as err:  # a dict medtune built: a bug, exit 1
+        parse_results(results)
+    assert not isinstance(err.value, UserError) and "tasks.uti.n_test: missing" in str(err.value)
 
 
 def test_unknown_variant_and_other_schemas_are_refused():

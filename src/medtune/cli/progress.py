@@ -55,7 +55,7 @@ def _print_summary(console: Console, outcome) -> None:
     from medtune.report.model import parse_results
     from medtune.runner import results_summary
 
-    results = parse_results(outcome.results, "the study's results", todo="a medtune bug: please report it")
+    results = parse_results(outcome.results, "the study's results")
 
     table = Table(title="Test set: primary metric per task (graders' score where an open-ended task has one); "
                         "adjusted p-values")

@@ -345,28 +345,33 @@ class Results(Node):
 
 # --- reading and writing -------------------------------------------------------------------
 
-class ResultsError(UserError, ValueError):
-    """A results dict or file that does not follow the schema. A UserError (exit 2) for a file
-    the user gives; a ValueError too, for a builder's dict that does not fit (a medtune bug)."""
+class ResultsError(ValueError):
+    """A results dict that does not follow the schema: built by medtune, a bug (exit 1)."""
+
+
+class ResultsFileError(UserError, ResultsError):
+    """A results.json file that does not follow the schema: the user can rebuild it (exit 2)."""
 
 
 REBUILD = "rebuild it from study.db with `medtune study report DIR` (DIR: the study directory)"
+BUG = "results that medtune built and that do not fit are a bug: please report it"
 
 
-def parse_results(data: Any, source: str = "results", todo: str = REBUILD) -> Results:
-    """``data`` (a results.json document) as a ``Results``, or ResultsError naming every key
-    that does not fit, what is wrong with it, and ``todo``."""
+def parse_results(data: Any, source: str = "results", todo: str = BUG,
+                  error: type[ResultsError] = ResultsError) -> Results:
+    """``data`` (a results.json document) as a ``Results``, or ``error`` naming every key that
+    does not fit, what is wrong with it, and ``todo``."""
     if not isinstance(data, dict):
-        raise ResultsError(f"{source}: expected a JSON object (results.json schema {SCHEMA}); {todo}")
+        raise error(f"{source}: expected a JSON object (results.json schema {SCHEMA}); {todo}")
     version = data.get("schema")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA:
-        raise ResultsError(f"{source}: schema {version} was written by a newer medtune; this one reads "
+        raise error(f"{source}: schema {version} was written by a newer medtune; this one reads "
                            f"schema {SCHEMA}: upgrade medtune (pip install -U medtune), or {todo}")
     try:
         return Results.model_validate(data)
     except ValidationError as err:
         problems = _problems(err, data)
-        raise ResultsError(f"{source} does not follow results.json schema {SCHEMA}: "
+        raise error(f"{source} does not follow results.json schema {SCHEMA}: "
                            + "; ".join(problems) + f". To fix: {todo}") from None
 
 
@@ -390,14 +395,14 @@ def _problems(err: ValidationError, data: Any) -> list[str]:
 
 
 def read_results(path: Path, todo: str = REBUILD) -> Results:
-    """``path`` (a study's report/results.json) validated, or ResultsError saying what to do."""
+    """``path`` (a study's report/results.json) validated, or a UserError saying what to do."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ResultsError(f"{path}: missing; {todo}") from None
+        raise ResultsFileError(f"{path}: missing; {todo}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ResultsError(f"{path}: not readable as JSON ({err}); {todo}") from None
-    return parse_results(data, str(path), todo)
+        raise ResultsFileError(f"{path}: not readable as JSON ({err}); {todo}") from None
+    return parse_results(data, str(path), todo, ResultsFileError)
 
 
 def to_dict(results: Node) -> dict[str, Any]:

@@ -40,8 +40,7 @@ def write_report(results: dict | Results, out_dir: Path) -> Path:
     naming every key at fault. The caller's dict or model is not changed. Each file is written
     to a temp file and moved into place, so a reader never sees half a file.
     """
-    results = parse_results(to_dict(results) if isinstance(results, Node) else results, "results dict",
-                            todo="a dict built by medtune is a bug: please report it")
+    results = parse_results(to_dict(results) if isinstance(results, Node) else results, "results dict")
     _fill_recommendations(results)
 
     data = to_dict(results)  # the figure reads the plain document
