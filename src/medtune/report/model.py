@@ -77,24 +77,30 @@ def _undeclared(value: Any, path: str) -> list[str]:
 
 # --- one task ------------------------------------------------------------------------------
 
-class EndpointSummary(Node):
-    """One endpoint of one variant: a classification axis (F1, accuracy, sensitivity,
-    specificity; ``f1_positive`` beside a macro-F1) or an open-ended outcome (value, ci95, n)."""
+class Scores(Node):
+    """What a variant and each of its endpoints share: the value with its interval, the
+    examples scored, and a classification's F1, accuracy, sensitivity and specificity."""
 
+    value: Num | None = None
+    ci95: Interval = None
+    n: int | None = None  # open-ended and graded: examples with the outcome or a verdict
     f1: Num | None = None
-    f1_ci95: Interval = None
-    f1_average: str | None = None  # "positive" (two labels) or "macro"
     accuracy: Num | None = None
     accuracy_ci95: Interval = None
     sensitivity: Num | None = None
     specificity: Num | None = None
+
+
+class EndpointSummary(Scores):
+    """One endpoint of one variant: a classification axis (its F1's interval and average;
+    ``f1_positive`` beside a macro-F1) or an open-ended outcome (value, ci95, n)."""
+
+    f1_ci95: Interval = None
+    f1_average: str | None = None  # "positive" (two labels) or "macro"
     f1_positive: Num | None = None
-    value: Num | None = None
-    ci95: Interval = None
-    n: int | None = None
 
 
-class Variant(Node):
+class Variant(Scores):
     """One variant (base, sft, dpo or a served baseline) of a task or of a graded section.
     ``value``/``ci95``: the task's headline metric. An open-ended task also carries each of its
     outcomes' means under the outcome's name (e.g. ``coverage``, ``rouge_l``): those keys are
@@ -102,18 +108,11 @@ class Variant(Node):
 
     OPEN = True
     __pydantic_extra__: dict[str, Num | None] = Field(init=False)
-    value: Num | None
-    ci95: Interval = None
-    f1: Num | None = None
-    accuracy: Num | None = None
-    accuracy_ci95: Interval = None
-    sensitivity: Num | None = None
-    specificity: Num | None = None
+    value: Num | None  # required here
     parse_failure_rate: Num | None = None
     empty_answer_rate: Num | None = None
     mean_answer_words: Num | None = None
-    n: int | None = None  # graded: examples with a verdict
-    n_missing: int | None = None  # graded: outputs without one
+    n_missing: int | None = None  # graded: outputs without a verdict
     per_endpoint: dict[str, EndpointSummary] = Field(default_factory=dict)
 
 
@@ -164,6 +163,9 @@ class Comparison(Node):
 
 
 class Agreement(Node):
+    """Agreement of two raters (judges, or the two physicians of each item): percent and
+    Cohen's kappa, null when undefined."""
+
     raters: str
     n: int
     percent: Num | None = None
@@ -306,6 +308,8 @@ class StudyInfo(Node):
 
 
 class MethodCompute(Node):
+    """One method's training runs (sft, dpo; ``eval`` has seconds and hours only)."""
+
     seconds: Num
     hours: Num
     runs: int | None = None
