@@ -3,8 +3,9 @@
 Input is the results the study runner computed, checked against the typed results model
 (report/model.py: results.json, schema 1); the report never runs a model. One view model
 (formatted strings in tables) feeds both the Markdown and the HTML, so the two always say the
-same thing. index.html loads nothing
-from the network: CSS is inline and the figure is inline SVG.
+same thing. index.html loads nothing from the network: CSS is inline and the figure is inline
+SVG. The figure, the sweep view and the recommendation share their code with the builders and
+read the plain document (``to_dict``).
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def _source_title(g: GradedSection) -> str:
 def _graded_view(g: GradedSection) -> dict:
     """One grading source of a task: per-variant scores, paired tests, agreement."""
     likert = g.kind == "likert"
-    rows = [[LABELS.get(v, v), _num(r.value), _ci(r.ci95), _count(r.n), _count(r.n_missing)]
+    rows = [[LABELS.get(v, v), _num(r.value), _ci(r.ci95), _text(r.n), _text(r.n_missing)]
             for v, r in ((v, g.variants[v]) for v in _variant_order(g.variants))]
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
     unparseable = ", ".join(f"{j} {_pct(r)}" for j, r in g.unparseable.items())
@@ -269,8 +270,8 @@ def _graded_view(g: GradedSection) -> dict:
     }
 
 
-def _count(n: int | None) -> str:
-    return "–" if n is None else str(n)
+def _text(x) -> str:
+    return "–" if x is None else str(x)
 
 
 def _compute_view(compute: Compute) -> dict:
@@ -301,15 +302,14 @@ def _compute_view(compute: Compute) -> dict:
 
 def _view(results: Results) -> dict:
     study = results.study
-    shown = lambda x: "–" if x is None else str(x)  # noqa: E731
     return {
         "title": f"medtune report: {study.name or 'study'}",
         "study": [
-            ("Study", shown(study.name)),
-            ("Model", shown(study.model)),
-            ("Seed", shown(study.seed)),
-            ("Created", shown(study.created)),
-            ("medtune version", shown(study.medtune_version)),
+            ("Study", _text(study.name)),
+            ("Model", _text(study.model)),
+            ("Seed", _text(study.seed)),
+            ("Created", _text(study.created)),
+            ("medtune version", _text(study.medtune_version)),
             ("Statistics", _alpha_note(results)),
         ],
         "hashes": list(study.data_hashes.items()),
