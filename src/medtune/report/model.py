@@ -29,6 +29,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 
 from medtune.errors import UserError
+from medtune.variants import VARIANTS
 
 SCHEMA = 1
 Num = Union[int, float]
@@ -285,8 +286,6 @@ class Task(Node):
 
     @model_validator(mode="after")
     def _known_variants(self) -> Task:
-        from medtune.variants import VARIANTS
-
         unknown = [v for v in self.variants if v not in VARIANTS and v not in self.baselines]
         if unknown:
             raise ValueError(f"variants.{unknown[0]}: unknown variant; expected base, sft, dpo or "
