@@ -369,13 +369,13 @@ def parse_results(data: Any, source: str = "results", todo: str = BUG,
     version = data.get("schema")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA:
         raise error(f"{source}: schema {version} was written by a newer medtune; this one reads "
-                           f"schema {SCHEMA}: upgrade medtune (pip install -U medtune), or {todo}")
+                    f"schema {SCHEMA}: upgrade medtune (pip install -U medtune), or {todo}")
     try:
         return Results.model_validate(data)
     except ValidationError as err:
-        problems = _problems(err, data)
+        problems = _problems(err, data)  # every key at once, in the document's order
         raise error(f"{source} does not follow results.json schema {SCHEMA}: "
-                           + "; ".join(problems) + f". To fix: {todo}") from None
+                    + "; ".join(problems) + f". To fix: {todo}") from None
 
 
 def _problems(err: ValidationError, data: Any) -> list[str]:
