@@ -16,7 +16,6 @@ memory: each is rebuilt from its checkpoint when a stage needs it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from medtune.config import Study, dump_study
 from medtune.errors import UserError
 from medtune.files import private_mkdir, write_atomic
+from medtune.report.model import Results, read_results
 from medtune.store import Store
 from medtune.study.context import Progress, device_name
 from medtune.study.task_data import TaskData, prepare_data
@@ -190,23 +190,23 @@ class _CountingStore:
         return getattr(self._store, name)
 
 
-def results_summary(results: dict[str, Any]) -> list[dict[str, Any]]:
+def results_summary(results: Results) -> list[dict[str, Any]]:
     """One row per task for the CLI's closing table."""
     rows = []
-    for name, t in results["tasks"].items():
-        v = t["variants"]
-        p = {(c["a"], c["b"], c["endpoint"]): c["p_adjusted"] for c in t["comparisons"] if not c.get("secondary")}
+    for name, t in results.tasks.items():
+        p = {(c.a, c.b, c.endpoint): c.p_adjusted for c in t.comparisons if not c.secondary}
         rows.append(
             {
                 "task": name,
-                "metric": t["metric"],
-                **{k: v[k]["value"] if k in v else None for k in VARIANTS},
+                "metric": t.metric,
+                **{k: t.variants[k].value if k in t.variants else None for k in VARIANTS},
                 "p": p,
-                "deploy": t.get("deploy"),
+                "deploy": t.deploy,
             }
         )
     return rows
 
 
-def load_results(out_dir: Path) -> dict[str, Any]:
-    return json.loads((out_dir / "report" / "results.json").read_text())
+def load_results(out_dir: Path) -> Results:
+    """A study directory's report/results.json, validated (report/model.py)."""
+    return read_results(out_dir / "report" / "results.json")

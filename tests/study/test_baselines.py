@@ -17,6 +17,7 @@ from medtune.judges.structured import answer_text, choice_format
 from medtune.report.recommend import format_p
 from medtune.store import Store
 from medtune.runner import run_study
+from same_results import assert_model_writes_the_same_bytes
 
 
 def hosted(message: str) -> str:
@@ -164,3 +165,9 @@ def test_open_ended_baseline_is_scored_and_judged(tiny_model_dir, tmp_path, chat
     assert set(graded["variants"]) == {"base", "sft", "hosted"} and graded["variants"]["hosted"]["n"] == 14
     assert {(c["a"], c["b"]) for c in graded["comparisons"]} >= {("base", "hosted"), ("sft", "hosted")}
     assert t["baselines"]["hosted"]["unparseable_rate"] is None  # free text: nothing to parse
+
+
+def test_results_model_writes_the_bytes_the_dicts_wrote(served):
+    """A served baseline as a variant, its reply summary under ``baselines``: report/model.py."""
+    _, out, _ = served
+    assert_model_writes_the_same_bytes(out)

@@ -22,6 +22,7 @@ from medtune.judges import SUMMARY_LIKERT
 from medtune.store import Store
 from medtune.study.context import Progress
 from medtune.runner import run_study
+from same_results import assert_model_writes_the_same_bytes
 from medtune.tasks import Task
 
 
@@ -224,6 +225,7 @@ def test_physician_grades_flow_into_the_report(tiny_model_dir, tmp_path, chat_se
     assert after["study"]["data_hashes"] == before["study"]["data_hashes"]
     md = (out / "report" / "report.md").read_text()
     assert "Graded by physicians (summary_likert, two graders per item, adjudicated)" in md
+    assert_model_writes_the_same_bytes(out)  # judges' and physicians' sections, automatic outcomes
 
 
 def test_judges_fail_before_training(tiny_model_dir, tmp_path, monkeypatch, tiny_summary):

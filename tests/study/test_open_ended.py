@@ -7,6 +7,7 @@ from medtune.config import parse_study
 from medtune.store import Store
 from medtune.study.context import Progress
 from medtune.runner import run_study
+from same_results import assert_model_writes_the_same_bytes
 
 
 SIZES = {"train": 8, "eval": 2, "dev": 3, "test": 8}
@@ -145,3 +146,9 @@ def test_rerun_generates_no_rejected_answers_again(study_dir, babbling_model_dir
     store.close()
     for task in ("reasoning", "summarization"):
         assert again.results["tasks"][task]["rejected"] == results["tasks"][task]["rejected"]
+
+
+def test_results_model_writes_the_bytes_the_dicts_wrote(study_dir):
+    """Open-ended outcomes, model-made rejected answers (per-split counts): report/model.py."""
+    out, _ = study_dir
+    assert_model_writes_the_same_bytes(out)

@@ -7,6 +7,7 @@ import pytest
 from medtune.config import parse_study
 from medtune.store import Store
 from medtune.runner import run_study
+from same_results import assert_model_writes_the_same_bytes
 
 
 def _study(model_dir, **over):
@@ -77,6 +78,7 @@ def test_study_end_to_end(tiny_model_dir, tmp_path):
     assert len(store.predictions("uti", "base", "test")) == 16
     assert len(store.prompts("uti")) == 16
     store.close()
+    assert_model_writes_the_same_bytes(out)  # report/model.py: results.json as the dicts wrote it
 
 
 def test_sweep_selects_on_dev(tiny_model_dir, tmp_path):

@@ -52,13 +52,16 @@ def _run_with_bars(console: Console, study, out: Path, study_file: Path | None):
 def _print_summary(console: Console, outcome) -> None:
     from medtune.report.recommend import metric_label
     from medtune.report.render import format_p
+    from medtune.report.model import parse_results
     from medtune.runner import results_summary
+
+    results = parse_results(outcome.results, "the study's results")
 
     table = Table(title="Test set: primary metric per task (graders' score where an open-ended task has one); "
                         "adjusted p-values")
     for col in ("task", "metric", "base", "SFT", "DPO", "SFT vs base", "DPO vs SFT", "DPO vs base", "deploy"):
         table.add_column(col)
-    for row in results_summary(outcome.results):
+    for row in results_summary(results):
         def p(a, b):
             return ", ".join(f"{ep}: {format_p(v)}" if len(row["p"]) > 3 else format_p(v)
                              for (x, y, ep), v in row["p"].items() if (x, y) == (a, b)) or "-"
@@ -66,10 +69,10 @@ def _print_summary(console: Console, outcome) -> None:
         table.add_row(row["task"], metric_label(row["metric"]), fmt(row["base"]), fmt(row["sft"]), fmt(row["dpo"]),
                       p("base", "sft"), p("sft", "dpo"), p("base", "dpo"), row["deploy"] or "-")
     console.print(table)
-    c = outcome.results["compute"]
-    ratio = c.get("dpo_to_sft")
-    console.print(f"compute: SFT {c['seconds'].get('sft', 0):.0f} s, DPO {c['seconds'].get('dpo', 0):.0f} s"
+    c = results.compute
+    ratio = c.dpo_to_sft
+    console.print(f"compute: SFT {c.seconds.get('sft', 0):.0f} s, DPO {c.seconds.get('dpo', 0):.0f} s"
                   + (f" (DPO/SFT {ratio:.2f}x in total" if ratio else "")
-                  + (f", {c['dpo_to_sft_per_step']:.2f}x per step)" if ratio and c.get("dpo_to_sft_per_step") else ")" if ratio else "")
-                  + f", evaluation {c['seconds'].get('eval', 0):.0f} s")
+                  + (f", {c.dpo_to_sft_per_step:.2f}x per step)" if ratio and c.dpo_to_sft_per_step else ")" if ratio else "")
+                  + f", evaluation {c.seconds.get('eval', 0):.0f} s")
     console.print(f"report: {outcome.report_path}", markup=False, highlight=False)

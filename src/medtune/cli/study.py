@@ -66,7 +66,7 @@ def report(study_dir: Path = typer.Argument(..., help="A study directory (holds 
     from medtune.report.refresh import refresh_report
 
     path, results = refresh_report(study_dir)
-    graded = sorted({k for t in results["tasks"].values() for k in t.get("graded", {})})
+    graded = sorted({k for t in results.tasks.values() for k in t.graded})
     typer.echo(f"graded by: {', '.join(graded) or 'no judge or physician yet'}")
     typer.echo(f"report: {path}")
 

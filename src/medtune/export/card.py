@@ -16,14 +16,15 @@ import yaml
 from medtune import __version__
 from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
 from medtune.report.comparison_table import comparison_rows
+from medtune.report.model import Results, Task
 
 LABELS = {"base": "base model", "sft": "SFT", "dpo": "DPO (on the SFT model)"}
 
 
-def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt: str) -> str:
+def model_card(study: Any, results: Results, task: str, variant: str, fmt: str) -> str:
     from medtune.tasks import get_task
 
-    t = results["tasks"][task]
+    t = results.tasks[task]
     hub = base_model_id(study.model)
     front: dict[str, Any] = {}
     if hub:
@@ -44,9 +45,9 @@ def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt
         f"{'Evaluated' if variant == 'base' else 'Fine-tuned'} with [medtune](https://pypi.org/project/medtune/) "
         f"{__version__} from `{hub or study.model}` for the task `{task}`; variant **{variant}** "
         f"({'merged weights' if fmt == 'merged' else 'a LoRA adapter over the base model'}). "
-        f"The study recommended: {t.get('recommendation') or 'no recommendation recorded'}", "",
+        f"The study recommended: {t.recommendation or 'no recommendation recorded'}", "",
         "## Test results", "",
-        *_results_table(results, t), "",
+        *_results_table(t), "",
         *_comparisons(results, t), "",
         "## Training", "",
         *_training(study, results, task, variant), "",
@@ -63,7 +64,7 @@ def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt
         "study's, under the oversight of clinicians, and as the starting point of a local validation "
         "before any deployment.", "",
         "## Limitations", "",
-        f"- Tested on {t.get('n_test', 'n/a')} examples of one data set (hashes above); performance on "
+        f"- Tested on {t.n_test} examples of one data set (hashes above); performance on "
         "another population, site, note style or time period is unknown until measured there.",
         "- The intervals and p-values describe this test set only; a significant difference is not a "
         "guarantee of clinical benefit.",
@@ -74,39 +75,42 @@ def model_card(study: Any, results: dict[str, Any], task: str, variant: str, fmt
     return "\n".join(lines) + "\n"
 
 
-def _results_table(results: dict[str, Any], t: dict[str, Any]) -> list[str]:
-    rows = [f"{t.get('metric', 'metric')} on the test set (n={t.get('n_test', 'n/a')}), 95% intervals:", "",
+def _results_table(t: Task) -> list[str]:
+    rows = [f"{t.metric} on the test set (n={t.n_test}), 95% intervals:", "",
             "| variant | value | 95% interval |", "|---|---|---|"]
-    for name, v in t.get("variants", {}).items():
-        ci = v.get("ci95")
-        interval = "n/a" if not ci or None in ci else f"{ci[0]:.3f} to {ci[1]:.3f}"
-        value = "n/a" if v.get("value") is None else f"{v['value']:.3f}"
+    for name, v in t.variants.items():
+        interval = "n/a" if not v.ci95 or None in v.ci95 else f"{v.ci95[0]:.3f} to {v.ci95[1]:.3f}"
+        value = "n/a" if v.value is None else f"{v.value:.3f}"
         rows.append(f"| {name} | {value} | {interval} |")
     return rows
 
 
-def _comparisons(results: dict[str, Any], t: dict[str, Any]) -> list[str]:
+def _comparisons(results: Results, t: Task) -> list[str]:
     """The report's own comparisons table: which test decides, the effect with its interval,
     p and adjusted p, the verdict, the detectable difference (report/comparison_table.py)."""
-    family = (t.get("family") or {}).get("text") or (
-        f"{results.get('correction', 'n/a')} correction over {results.get('n_comparisons', 'n/a')} "
-        f"comparisons, alpha {results.get('alpha', 'n/a')}")
+    family = (t.family.text if t.family else "") or (
+        f"{_or_na(results.correction)} correction over {_or_na(results.n_comparisons)} "
+        f"comparisons, alpha {_or_na(results.alpha)}")
     rows = [f"Paired tests ({family}):", "", "| " + " | ".join(COMPARISON_HEADERS) + " |",
             "|" + "---|" * len(COMPARISON_HEADERS)]
-    rows += ["| " + " | ".join(r["cells"]) + " |" for r in comparison_rows(t)]
-    if results.get("decision_rule"):
-        rows += ["", f"Decision rule: {results['decision_rule']}"]
+    rows += ["| " + " | ".join(r["cells"]) + " |" for r in comparison_rows(t.comparisons, t.kind, t.metric)]
+    if results.decision_rule:
+        rows += ["", f"Decision rule: {results.decision_rule}"]
     return rows
 
 
-def _training(study: Any, results: dict[str, Any], task: str, variant: str) -> list[str]:
-    hashes = results.get("study", {}).get("data_hashes", {})
+def _or_na(x: Any) -> str:
+    return "n/a" if x is None else str(x)
+
+
+def _training(study: Any, results: Results, task: str, variant: str) -> list[str]:
+    hashes = results.study.data_hashes
     lora = study.training.lora
     method = {"base": "none (the base model as it is)", "sft": "supervised fine-tuning on the gold answers",
               "dpo": "supervised fine-tuning, then direct preference optimization on top"}[variant]
-    sweep = results["tasks"][task].get("sweep", {})
-    winners = {m: sweep[m].get("winner") for m in ("sft", "dpo") if isinstance(sweep.get(m), dict)}
-    revision = results.get("study", {}).get("model_revision")
+    sweep = results.tasks[task].sweep
+    winners = {m: s.winner for m, s in sweep.methods().items()} if sweep else {}
+    revision = results.study.model_revision
     return [
         f"- Base model: `{study.model}`" + (f" at commit `{revision}`" if revision else "") + ".",
         f"- Method: {method}; runs chosen by the paper's protocol (eval-loss plateau, then the dev split): "

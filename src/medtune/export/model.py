@@ -26,6 +26,7 @@ import yaml
 from medtune import variants
 from medtune.errors import UserError
 from medtune.files import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_mkdir, write_atomic
+from medtune.report.model import Results
 
 VARIANTS = ("sft", "dpo", "selected")
 FORMATS = ("merged", "adapter")
@@ -41,9 +42,11 @@ class ExportResult:
     files: list[str]
 
 
-def load_study_dir(study_dir: Path) -> tuple[Any, dict[str, Any]]:
-    """(Study, results.json) of a finished study directory, or UserError saying what to run."""
+def load_study_dir(study_dir: Path) -> tuple[Any, Results]:
+    """(Study, results.json) of a finished study directory, or UserError saying what to run
+    (a results.json that does not follow the schema included)."""
     from medtune.config import parse_study
+    from medtune.report.model import read_results
 
     if not (study_dir / "study.yaml").exists() or not (study_dir / "study.db").exists():
         raise UserError(f"{study_dir}: not a study directory (no study.yaml and study.db); give the "
@@ -54,7 +57,7 @@ def load_study_dir(study_dir: Path) -> tuple[Any, dict[str, Any]]:
                         "or rebuild the report with `medtune study report`")
     study = parse_study(yaml.safe_load((study_dir / "study.yaml").read_text(encoding="utf-8")),
                         str(study_dir / "study.yaml"))
-    return study, json.loads(results_path.read_text(encoding="utf-8"))
+    return study, read_results(results_path, f"rebuild it with `medtune study report {study_dir}`")
 
 
 def pick_task(study: Any, task: str | None) -> str:
@@ -69,13 +72,13 @@ def pick_task(study: Any, task: str | None) -> str:
     return task
 
 
-def resolve_variant(results: dict[str, Any], task: str, variant: str) -> str:
+def resolve_variant(results: Results, task: str, variant: str) -> str:
     """``selected``: the variant the report recommends deploying for the task."""
     if variant not in VARIANTS:
         raise UserError(f"--variant {variant}: use one of {', '.join(VARIANTS)}")
     if variant != "selected":
         return variant
-    deploy = results["tasks"].get(task, {}).get("deploy")
+    deploy = results.tasks[task].deploy if task in results.tasks else None
     if deploy not in variants.VARIANTS:
         raise UserError(f"task {task}: the report names no variant to deploy; choose one with --variant sft or dpo")
     return deploy

@@ -5,6 +5,7 @@ detectable effect (report/verdicts.py)."""
 
 from __future__ import annotations
 
+from medtune.report.model import Comparison
 from medtune.report.recommend import LABELS, format_p, metric_label
 
 TEST_LABELS = {"mcnemar_exact": "McNemar (exact)", "paired_t": "paired t-test",
@@ -18,36 +19,35 @@ def _num(x, digits: int = 3) -> str:
     return "–" if x is None else f"{x:+.{digits}f}"
 
 
-def _verdict(c: dict) -> str:
-    if c.get("primary") is False or c.get("secondary"):
+def _verdict(c: Comparison) -> str:
+    if not c.decides:
         return "reported, does not decide"
-    v = c.get("verdict") or ("significant" if c.get("significant") else "n.s.")
+    v = c.verdict or ("significant" if c.significant else "n.s.")
     if v == "n.s.":
-        v = "n.s. (as good, within margin)" if c.get("as_good") else "n.s. (inconclusive)"
+        v = "n.s. (as good, within margin)" if c.as_good else "n.s. (inconclusive)"
     return v
 
 
-def comparison_rows(task: dict) -> list[dict]:
-    """One row per comparison of the task: {"cells": [...], "significant": bool}."""
+def comparison_rows(comparisons: list[Comparison], kind: str | None, metric: str | None) -> list[dict]:
+    """One row per comparison of a task (or graded section) of this kind and headline metric:
+    {"cells": [...], "significant": bool}."""
     rows = []
-    for c in task.get("comparisons", []):
-        a, b = LABELS.get(c.get("a"), c.get("a")), LABELS.get(c.get("b"), c.get("b"))
-        effect = c.get("effect", c.get("mean_diff"))
-        ci = c.get("effect_ci95")
-        if task.get("kind", "classification") == "classification":
-            label = metric_label(c.get("metric") or task.get("metric"))
-            where = f"{c.get('endpoint') or '–'} ({'macro-' if c.get('f1_average') == 'macro' else ''}{label})"
+    for c in comparisons:
+        a, b = LABELS.get(c.a, c.a), LABELS.get(c.b, c.b)
+        ci = c.effect_ci95
+        if (kind or "classification") == "classification":
+            label = metric_label(c.metric or metric)
+            where = f"{c.endpoint or '–'} ({'macro-' if c.f1_average == 'macro' else ''}{label})"
         else:  # an open-ended task's endpoints are its metrics
-            where = metric_label(c.get("endpoint") or task.get("metric"))
+            where = metric_label(c.endpoint or metric)
         rows.append({
-            "cells": [f"{b} vs {a}", where,
-                      TEST_LABELS.get(c.get("test"), c.get("test", "–")),
-                      "no" if c.get("primary") is False or c.get("secondary") else "yes",
-                      str(c.get("n", "–")), _num(effect),
+            "cells": [f"{b} vs {a}", where, TEST_LABELS.get(c.test, c.test),
+                      "yes" if c.decides else "no",
+                      "–" if c.n is None else str(c.n), _num(c.shown_effect),
                       "–" if not ci or None in ci else f"{_num(ci[0])} to {_num(ci[1])}",
-                      f"{c['a_only']} / {c['b_only']}" if "a_only" in c else "–",
-                      format_p(c.get("p")), format_p(c.get("p_adjusted")), _verdict(c),
-                      "–" if c.get("mde") is None else f"±{c['mde']:.3f}"],
-            "significant": bool(c.get("significant")),
+                      "–" if c.a_only is None else f"{c.a_only} / {c.b_only}",
+                      format_p(c.p), format_p(c.p_adjusted), _verdict(c),
+                      "–" if c.mde is None else f"±{c.mde:.3f}"],
+            "significant": c.significant,
         })
     return rows

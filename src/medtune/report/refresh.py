@@ -7,16 +7,16 @@ report.md and index.html again (``medtune study report DIR``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from medtune.errors import UserError
+from medtune.report.model import Results, parse_results, read_results
 
 
-def refresh_report(study_dir: Path) -> tuple[Path, dict[str, Any]]:
+def refresh_report(study_dir: Path) -> tuple[Path, Results]:
     """(path of index.html, results) rebuilt from study_dir/study.yaml and study.db. The data
-    hashes come from the previous results.json (the data are not read again)."""
+    hashes come from the previous results.json (the data are not read again); a previous
+    results.json that does not follow the schema is a UserError naming the key."""
     from medtune.config import load_study
     from medtune.report.render import write_report
     from medtune.report.results import build_results
@@ -28,10 +28,13 @@ def refresh_report(study_dir: Path) -> tuple[Path, dict[str, Any]]:
                         "`medtune study run --out DIR` wrote")
     study = load_study(study_file)
     previous = study_dir / "report" / "results.json"
-    hashes = json.loads(previous.read_text())["study"]["data_hashes"] if previous.is_file() else {}
+    todo = (f"move it aside and run `medtune study report {study_dir}` again (the data hashes it "
+            "carries are then left out), or run the study again")
+    hashes = read_results(previous, todo).study.data_hashes if previous.is_file() else {}
     store = Store(db)
     try:
         results = build_results(store, study, hashes)
     finally:
         store.close()
-    return write_report(results, study_dir / "report"), results
+    checked = parse_results(results, "the rebuilt results")
+    return write_report(checked, study_dir / "report"), checked

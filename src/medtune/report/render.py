@@ -1,15 +1,15 @@
 """Write a study's report: results.json, report.md and a self-contained index.html.
 
-Input is the results dict the study runner computed (DESIGN.md, Contracts: results.json,
-schema 1); the report never runs a model. One view model (formatted strings in tables) feeds
-both the Markdown and the HTML, so the two always say the same thing. index.html loads nothing
-from the network: CSS is inline and the figure is inline SVG.
+Input is the results the study runner computed, checked against the typed results model
+(report/model.py: results.json, schema 1); the report never runs a model. One view model
+(formatted strings in tables) feeds both the Markdown and the HTML, so the two always say the
+same thing. index.html loads nothing from the network: CSS is inline and the figure is inline
+SVG. The figure, the sweep view and the recommendation share their code with the builders and
+read the plain document (``to_dict``).
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import math
 import re
 from pathlib import Path
@@ -18,6 +18,8 @@ from medtune.files import private_mkdir, write_atomic
 from medtune.report.comparison_table import HEADERS as COMPARISON_HEADERS
 from medtune.report.comparison_table import comparison_rows
 from medtune.report.figures import comparison_figure
+from medtune.report.model import (Automatic, Compute, EndpointSummary, GradedSection, Node, Results, Task,
+                                  Variant, dump_results, parse_results, to_dict)
 from medtune.report.recommend import LABELS, endpoint_value, format_p, metric_label, recommend
 from medtune.report.verdicts import family_note
 from medtune.report.sweep_results import sweep_figure, sweep_headers, sweep_rows
@@ -29,23 +31,25 @@ TEMPLATES = Path(__file__).parent / "templates"
 FIGURE_NAME = "figure.svg"
 
 
-def write_report(results: dict, out_dir: Path) -> Path:
+def write_report(results: dict | Results, out_dir: Path) -> Path:
     """Write results.json, report.md, index.html (and figure.svg) into out_dir; return the
     path of index.html.
 
-    results.json is `results` verbatim (pretty-printed), except that a task without
-    "recommendation" / "deploy" gets them from `recommend()`. The caller's dict is not changed.
-    Each file is written to a temp file and moved into place, so a reader never sees half a file.
+    results.json is `results` verbatim (pretty-printed, through the results model: the same
+    keys in the same order), except that a task without "recommendation" / "deploy" gets them
+    from `recommend()`. A dict that does not fit the model raises ResultsError (a ValueError)
+    naming every key at fault. The caller's dict or model is not changed. Each file is written
+    to a temp file and moved into place, so a reader never sees half a file.
     """
-    _check_contract(results)
-    results = copy.deepcopy(results)
+    results = parse_results(to_dict(results) if isinstance(results, Node) else results, "results dict")
     _fill_recommendations(results)
 
-    svg = comparison_figure(results)
-    sweeps = {name: sweep_figure(name, t["sweep"]) for name, t in results["tasks"].items() if _has_sweep(t)}
+    data = to_dict(results)  # the figure reads the plain document
+    svg = comparison_figure(data)
+    sweeps = {name: sweep_figure(name, to_dict(t.sweep)) for name, t in results.tasks.items() if _has_sweep(t)}
     view = _view(results)
     files = {
-        "results.json": json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+        "results.json": dump_results(results),
         FIGURE_NAME: svg,
         **{_sweep_file(name): text for name, text in sweeps.items()},
         "report.md": _markdown(view),
@@ -59,70 +63,50 @@ def write_report(results: dict, out_dir: Path) -> Path:
     return out_dir / "index.html"
 
 
-def _has_sweep(task: dict) -> bool:
-    return any(m in (task.get("sweep") or {}) for m in ("sft", "dpo"))
+def _has_sweep(task: Task) -> bool:
+    return task.sweep is not None and bool(task.sweep.methods())
 
 
 def _sweep_file(task: str) -> str:
     return f"sweep-{re.sub(r'[^A-Za-z0-9_.-]', '_', task)}.svg"
 
 
-# --- contract ------------------------------------------------------------------------------
-
-def _check_contract(results: dict) -> None:
-    """Raise ValueError naming every missing key at once (the study runner's bug, not the user's)."""
-    missing = [k for k in ("schema", "study", "tasks") if k not in results]
-    if results.get("schema", 1) != 1:
-        missing.append(f"schema (got {results.get('schema')!r}, this medtune reads schema 1)")
-    for name, task in (results.get("tasks") or {}).items():
-        missing += [f"tasks.{name}.{k}" for k in ("metric", "n_test", "variants", "comparisons")
-                    if k not in task]
-        for v, var in (task.get("variants") or {}).items():
-            if v not in VARIANTS and v not in (task.get("baselines") or {}):
-                missing.append(f"tasks.{name}.variants.{v} (unknown variant; expected base/sft/dpo)")
-            elif "value" not in var:
-                missing.append(f"tasks.{name}.variants.{v}.value")
-    if missing:
-        raise ValueError("results dict does not follow results.json schema 1: "
-                         + ", ".join(missing))
-
-
-def _variant_order(variants: dict) -> list[str]:
+def _variant_order(variants: dict[str, Variant]) -> list[str]:
     """base, SFT, DPO, then the study's served baselines (study/baselines.py)."""
     return [v for v in VARIANTS if v in variants] + [v for v in variants if v not in VARIANTS]
 
 
-def _dpo_to_sft(results: dict, task: str) -> float | None:
-    compute = results.get("compute") or {}
-    per = (compute.get("per_task") or {}).get(task) or {}
+def _dpo_to_sft(compute: Compute, task: str) -> float | None:
+    per = compute.per_task.get(task) or {}
     if per.get("dpo_to_sft") is not None:
         return per["dpo_to_sft"]
     if per.get("sft") and per.get("dpo") is not None:
         return per["dpo"] / per["sft"]
-    return compute.get("dpo_to_sft")
+    return compute.dpo_to_sft
 
 
-def _alpha_note(results: dict) -> str:
-    if results.get("family"):  # report/verdicts.py: the family, m, the threshold, the rule
-        return family_note(results)
-    alpha = f"alpha {_p_number(results.get('alpha', 0.05))}"
-    correction = str(results.get("correction") or "").capitalize()
+def _alpha_note(results: Results) -> str:
+    if results.family:  # report/verdicts.py: the family, m, the threshold, the rule
+        return family_note(to_dict(results))
+    alpha = f"alpha {_p_number(0.05 if results.alpha is None else results.alpha)}"
+    correction = str(results.correction or "").capitalize()
     if not correction:
         return f"p not adjusted for multiple comparisons, {alpha}"
-    n = results.get("n_comparisons")
+    n = results.n_comparisons
     over = f" over {n} comparisons" if n else ""
     return f"p adjusted by {correction}{over}, {alpha}"
 
 
-def _fill_recommendations(results: dict) -> None:
+def _fill_recommendations(results: Results) -> None:
     note = _alpha_note(results)
-    for name, task in results["tasks"].items():
-        if task.get("recommendation") and task.get("deploy"):
+    for name, task in results.tasks.items():
+        if task.recommendation and task.deploy:
             continue
-        deploy, sentence = recommend(task, alpha_note=note, dpo_to_sft=_dpo_to_sft(results, name))
-        task.setdefault("deploy", deploy)
-        if not task.get("recommendation"):
-            task["recommendation"] = sentence
+        deploy, sentence = recommend(to_dict(task), alpha_note=note, dpo_to_sft=_dpo_to_sft(results.compute, name))
+        if "deploy" not in task.model_fields_set:
+            task.deploy = deploy
+        if not task.recommendation:
+            task.recommendation = sentence
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -159,77 +143,76 @@ def _seconds(s) -> str:
 
 # --- view model ----------------------------------------------------------------------------
 
-def _served_text(task: dict) -> str:
+def _served_text(task: Task) -> str:
     from medtune.report.baselines import describe
 
-    return describe(task.get("baselines") or {})
+    return describe({name: to_dict(b) for name, b in task.baselines.items()})
 
 
-def _rejected_text(task: dict) -> str:
+def _rejected_text(task: Task) -> str:
     """'wrong_option' or 'on_policy: train 40 generated, 8 fallback (wrong_option), 0 dropped'."""
-    r = task.get("rejected") or {}
-    text = str(r.get("strategy", ""))
-    if r.get("model"):
-        text += f" ({r['model']})"
-    for split, counts in (r.get("generated_answers") or {}).items():
+    r = task.rejected
+    if r is None:
+        return ""
+    text = r.strategy + (f" ({r.model})" if r.model else "")
+    for split, counts in r.generated_answers.items():
         text += (f"; {split}: {counts.get('generated', 0)} generated, {counts.get('fallback', 0)} "
-                 f"by {r.get('fallback_strategy')} (the model's answer was right or blank), "
+                 f"by {r.fallback_strategy} (the model's answer was right or blank), "
                  f"{counts.get('dropped', 0)} dropped")
     return text
 
 
-def _open_task_view(task: dict) -> dict:
+def _open_task_view(task: Task | Automatic) -> dict:
     """Variant and comparison tables of an open-ended task: one metric per endpoint."""
-    endpoints = list(task.get("endpoints") or [])
     headers = ["Variant"]
-    for ep in endpoints:
+    for ep in task.endpoints:
         headers += [metric_label(ep), "95% CI"]
     rows = []
-    for v in _variant_order(task["variants"]):
-        r = task["variants"][v]
+    for v in _variant_order(task.variants):
+        r = task.variants[v]
         row = [LABELS.get(v, v)]
-        for ep in endpoints:
-            value, ci = endpoint_value(r, task["metric"], ep)
+        for ep in task.endpoints:
+            value, ci = endpoint_value(to_dict(r), task.metric, ep)
             row += [_num(value), _ci(ci)]
-        rows.append(row + [_num(r.get("mean_answer_words"), 1), _pct(r.get("empty_answer_rate"))])
+        rows.append(row + [_num(r.mean_answer_words, 1), _pct(r.empty_answer_rate)])
     return {
         "variant_headers": headers + ["Answer words (mean)", "Empty answers"],
         "variant_rows": rows, "endpoint_rows": [],
         "comparison_headers": COMPARISON_HEADERS,
-        "comparisons": comparison_rows(task),
+        # the automatic section has no kind of its own: its rows read as a classification's, as before
+        "comparisons": comparison_rows(task.comparisons, task.kind if isinstance(task, Task) else None, task.metric),
     }
 
 
-def _task_view(name: str, task: dict) -> dict:
-    metric = metric_label(task["metric"])
-    endpoints = list(task.get("endpoints") or [])
-    variants = [(v, task["variants"][v]) for v in _variant_order(task["variants"])]
+def _task_view(name: str, task: Task) -> dict:
+    metric = metric_label(task.metric)
+    endpoints = task.endpoints
+    variants = [(v, task.variants[v]) for v in _variant_order(task.variants)]
     primary = f"{metric} (mean over endpoints)" if len(endpoints) > 1 else metric
-    rows = [[LABELS.get(v, v), _num(r["value"]), _ci(r.get("ci95")), _num(r.get("accuracy")),
-             _num(r.get("sensitivity")), _num(r.get("specificity")),
-             _pct(r.get("parse_failure_rate"))] for v, r in variants]
+    rows = [[LABELS.get(v, v), _num(r.value), _ci(r.ci95), _num(r.accuracy), _num(r.sensitivity),
+             _num(r.specificity), _pct(r.parse_failure_rate)] for v, r in variants]
     endpoint_rows = []
     if len(endpoints) > 1:
         for v, r in variants:
             for ep in endpoints:
-                e = (r.get("per_endpoint") or {}).get(ep, {})
-                endpoint_rows.append([LABELS.get(v, v), ep, _num(e.get("f1")), _ci(e.get("f1_ci95")),
-                                      _num(e.get("accuracy")), _ci(e.get("accuracy_ci95")),
-                                      _num(e.get("sensitivity")), _num(e.get("specificity"))])
-    graded = {k: _graded_view(k, g) for k, g in (task.get("graded") or {}).items()}
-    headline = graded.pop(task.get("graded_by"), None)  # an open-ended task's headline source
+                e = r.per_endpoint.get(ep) or EndpointSummary()
+                endpoint_rows.append([LABELS.get(v, v), ep, _num(e.f1), _ci(e.f1_ci95), _num(e.accuracy),
+                                      _ci(e.accuracy_ci95), _num(e.sensitivity), _num(e.specificity)])
+    graded = {k: _graded_view(g) for k, g in task.graded.items()}
+    headline = graded.pop(task.graded_by, None)  # an open-ended task's headline source
     if headline is not None:
         primary += f", graded by {headline['title']}"
+    sweeps = task.sweep.methods() if task.sweep else {}
     view = {
         "name": name,
-        "kind": task.get("kind", ""),
+        "kind": task.kind or "",
         "metric": primary,
-        "n_test": task["n_test"],
+        "n_test": task.n_test,
         "endpoints": ", ".join(endpoints) or "–",
         "rejected": _rejected_text(task),
         "served": _served_text(task),
-        "deploy": LABELS.get(task.get("deploy"), task.get("deploy") or "–"),
-        "recommendation": task["recommendation"],
+        "deploy": LABELS.get(task.deploy, task.deploy or "–"),
+        "recommendation": task.recommendation,
         "variant_headers": ["Variant", primary, "95% CI", "Accuracy", "Sensitivity",
                             "Specificity", "Parse failures"],
         "variant_rows": rows,
@@ -237,78 +220,72 @@ def _task_view(name: str, task: dict) -> dict:
                              "Accuracy 95% CI", "Sensitivity", "Specificity"],
         "endpoint_rows": endpoint_rows,
         "comparison_headers": COMPARISON_HEADERS,
-        "comparisons": comparison_rows(task),
+        "comparisons": comparison_rows(task.comparisons, task.kind, task.metric),
         "agreement_headers": [],
         "agreement_rows": [],
         "graded": list(graded.values()),
         "graded_headline": headline is not None,
         "text_columns": 3,
         "sweep_file": _sweep_file(name) if _has_sweep(task) else None,
-        "sweeps": [{"method": LABELS[m], "winner": task["sweep"][m]["winner"], "rows": sweep_rows(task["sweep"], m)}
-                   for m in ("sft", "dpo") if m in (task.get("sweep") or {})],
-        "sweep_headers": sweep_headers(next((task["sweep"][m].get("metric", "f1") for m in ("sft", "dpo")
-                                             if m in (task.get("sweep") or {})), "f1")),
+        "sweeps": [{"method": LABELS[m], "winner": sw.winner, "rows": sweep_rows(to_dict(task.sweep), m)}
+                   for m, sw in sweeps.items()],
+        "sweep_headers": sweep_headers(next((sw.metric or "f1" for sw in sweeps.values()), "f1")),
     }
     if headline is not None:  # its tables are the task's: scores, both paired tests, agreement
         view.update({k: v for k, v in headline.items() if k not in ("title", "heading")})
         view["endpoints"] = "–"
-        if task.get("automatic"):  # the automatic outcomes it also has, below the graders'
-            view["graded"].insert(0, {**_open_task_view(task["automatic"]), "agreement_rows": [],
+        if task.automatic:  # the automatic outcomes it also has, below the graders'
+            view["graded"].insert(0, {**_open_task_view(task.automatic), "agreement_rows": [],
                                       "text_columns": 3, "heading": "Automatic outcomes (no grader)"})
-    elif task.get("kind", "classification") != "classification":
+    elif (task.kind or "classification") != "classification":
         view.update(_open_task_view(task))
         view["endpoints"] = ", ".join(metric_label(e) for e in endpoints) or "–"
     return view
 
 
-def _source_title(key: str, g: dict) -> str:
-    if g.get("source") == "judges":
-        return (f"LLM judges {', '.join(g.get('judges', []))} "
-                f"({g['rubric']}, jury {g.get('aggregate', '')})")
-    return f"physicians ({g.get('rubric', key)}, two graders per item, adjudicated)"
+def _source_title(g: GradedSection) -> str:
+    if g.source == "judges":
+        return f"LLM judges {', '.join(g.judges)} ({g.rubric}, jury {g.aggregate or ''})"
+    return f"physicians ({g.rubric}, two graders per item, adjudicated)"
 
 
-
-def _graded_view(key: str, g: dict) -> dict:
+def _graded_view(g: GradedSection) -> dict:
     """One grading source of a task: per-variant scores, paired tests, agreement."""
-    likert = g.get("kind") == "likert"
-    rows = [[LABELS.get(v, v), _num(r.get("value")), _ci(r.get("ci95")), str(r.get("n", "–")),
-             str(r.get("n_missing", "–"))]
-            for v, r in ((v, g["variants"][v]) for v in _variant_order(g["variants"]))]
+    likert = g.kind == "likert"
+    rows = [[LABELS.get(v, v), _num(r.value), _ci(r.ci95), _text(r.n), _text(r.n_missing)]
+            for v, r in ((v, g.variants[v]) for v in _variant_order(g.variants))]
     kappa = "Cohen's kappa (quadratic weights)" if likert else "Cohen's kappa"
+    unparseable = ", ".join(f"{j} {_pct(r)}" for j, r in g.unparseable.items())
     return {
-        "title": _source_title(key, g),
-        "heading": "Graded by " + _source_title(key, g) + (
-            " (unparseable replies: " + ", ".join(f"{j} {_pct(r)}" for j, r in g["unparseable"].items()) + ")"
-            if g.get("unparseable") else ""),
+        "title": _source_title(g),
+        "heading": "Graded by " + _source_title(g) + (f" (unparseable replies: {unparseable})" if unparseable else ""),
         "variant_headers": ["Variant", "Mean Likert (1-5)" if likert else "Proportion correct",
                             "95% CI", "n graded", "No verdict"],
         "variant_rows": rows,
         "comparison_headers": COMPARISON_HEADERS,
-        "comparisons": comparison_rows({"kind": "graded", "metric": g.get("metric"),
-                                        "comparisons": g.get("comparisons", [])}),
+        "comparisons": comparison_rows(g.comparisons, "graded", g.metric),
         "agreement_headers": ["Raters", "n", "Percent agreement", kappa],
-        "agreement_rows": [[a["raters"], str(a["n"]), _pct(a.get("percent")), _num(a.get("kappa"))]
-                           for a in g.get("agreement", [])],
+        "agreement_rows": [[a.raters, str(a.n), _pct(a.percent), _num(a.kappa)] for a in g.agreement],
         "text_columns": 2,
     }
 
 
-def _compute_view(results: dict) -> dict:
-    compute = results.get("compute") or {}
-    seconds = compute.get("seconds") or {}
+def _text(x) -> str:
+    return "–" if x is None else str(x)
+
+
+def _compute_view(compute: Compute) -> dict:
     rows = [[m.upper() if m in ("sft", "dpo") else m.capitalize(), _num(s, 1), _seconds(s)]
-            for m, s in seconds.items()]
+            for m, s in compute.seconds.items()]
     per_task = []
-    for name, t in (compute.get("per_task") or {}).items():
+    for name, t in compute.per_task.items():
         ratio = t["dpo"] / t["sft"] if t.get("sft") and t.get("dpo") is not None else None
         per_task.append([name, _num(t.get("sft"), 1), _num(t.get("dpo"), 1),
                          "–" if ratio is None else f"{ratio:.1f}x"])
-    ratio = compute.get("dpo_to_sft")
-    per_step = compute.get("dpo_to_sft_per_step")
-    per_method = [[m.upper(), str(c["runs"]), str(c["steps"]), str(c["tokens"]), _num(c["seconds"], 1),
-                   _num(c["hours"], 3), _num(c["seconds_per_step"], 2), ", ".join(c["devices"])]
-                  for m, c in (compute.get("per_method") or {}).items() if m in ("sft", "dpo")]
+    ratio, per_step = compute.dpo_to_sft, compute.dpo_to_sft_per_step
+    per_method = [[m.upper(), str(c.runs), str(c.steps), str(c.tokens), _num(c.seconds, 1),
+                   _num(c.hours, 3), _num(c.seconds_per_step, 2), ", ".join(c.devices)]
+                  for m, c in compute.per_method.items() if m in ("sft", "dpo")]
     return {
         "per_method_headers": ["Method", "Runs", "Optimizer steps", "Tokens", "Seconds", "Hours",
                                "Seconds per step", "Device"],
@@ -316,28 +293,28 @@ def _compute_view(results: dict) -> dict:
         "headers": ["Method", "Seconds", "Time"],
         "rows": rows,
         "ratio": "–" if ratio is None else f"{ratio:.1f}x",
-        "dtype": compute.get("dtype") or "–",
+        "dtype": compute.dtype or "–",
         "ratio_per_step": "–" if per_step is None else f"{per_step:.2f}x",
         "per_task_headers": ["Task", "SFT seconds", "DPO seconds", "DPO/SFT"],
         "per_task_rows": per_task,
     }
 
 
-def _view(results: dict) -> dict:
-    study = results["study"]
+def _view(results: Results) -> dict:
+    study = results.study
     return {
-        "title": f"medtune report: {study.get('name', 'study')}",
+        "title": f"medtune report: {study.name or 'study'}",
         "study": [
-            ("Study", str(study.get("name", "–"))),
-            ("Model", str(study.get("model", "–"))),
-            ("Seed", str(study.get("seed", "–"))),
-            ("Created", str(study.get("created", "–"))),
-            ("medtune version", str(study.get("medtune_version", "–"))),
+            ("Study", _text(study.name)),
+            ("Model", _text(study.model)),
+            ("Seed", _text(study.seed)),
+            ("Created", _text(study.created)),
+            ("medtune version", _text(study.medtune_version)),
             ("Statistics", _alpha_note(results)),
         ],
-        "hashes": [(t, h) for t, h in (study.get("data_hashes") or {}).items()],
-        "tasks": [_task_view(n, t) for n, t in results["tasks"].items()],
-        "compute": _compute_view(results),
+        "hashes": list(study.data_hashes.items()),
+        "tasks": [_task_view(n, t) for n, t in results.tasks.items()],
+        "compute": _compute_view(results.compute),
     }
 
 
