@@ -75,6 +75,6 @@ def pinned_revision(store: Any, model: str, revision: str | None) -> str | None:
 
 
 def stored_revision(store: Any, model: str) -> str | None:
-    """The pinned commit, for code that loads a finished study's model (export, workers)."""
+    """The pinned commit, for code that loads a finished study's model (export)."""
     stored = store.meta("model_revision")
     return stored["commit"] if stored is not None and stored.get("model") == model else None

@@ -22,7 +22,10 @@ from typing import Any
 
 from medtune.config import BaselineSettings
 from medtune.judges.config import JudgeSettings
+from medtune.study import processes
+from medtune.study.context import Context
 from medtune.study.task_data import TaskData
+
 
 def client_settings(b: BaselineSettings, max_tokens: int) -> JudgeSettings:
     """The judges' client settings for a baseline (one OpenAI client, one egress guard)."""
@@ -98,12 +101,19 @@ def evaluate_baseline(store: Any, study: Any, td: TaskData, b: BaselineSettings,
     return summary
 
 
-def run_baselines(store: Any, study: Any, td: TaskData, progress: Any) -> None:
-    """Every baseline of the study on one task's test set (rank 0 only: no model runs here)."""
-    for b in study.baselines:
-        progress.stage(f"{td.task.name}: baseline {b.name} ({b.model})", 1)
-        evaluate_baseline(store, study, td, b)
-        progress.advance(1)
+def run_baselines(ctx: Context, td: TaskData) -> None:
+    """Every baseline of the study on one task's test set, on rank 0 (no model of the study
+    runs here: the served models answer)."""
+    if not ctx.study.baselines:
+        return
+
+    def on_main() -> None:
+        for b in ctx.study.baselines:
+            ctx.progress.stage(f"{td.task.name}: baseline {b.name} ({b.model})", 1)
+            evaluate_baseline(ctx.store.local, ctx.study, td, b)
+            ctx.progress.advance(1)
+
+    processes.on_main(on_main)
 
 
 def study_pairs(study: Any, variants: tuple[str, ...], pairs: tuple[tuple[str, str], ...]

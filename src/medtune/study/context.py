@@ -1,4 +1,5 @@
-"""What every stage of a study run shares, and models loaded only when a stage needs one."""
+"""What every stage of a study run shares (``Context``, built by processes.open_context), and
+models loaded only when a stage needs one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medtune.config import Study
-from medtune.store import Store
+from medtune.study.shared import SharedStore
 
 
 @dataclass
@@ -28,12 +29,15 @@ def device_name() -> str:
 
 @dataclass
 class Context:
+    """The stage context: every stage function takes it and the task's data (task_data.py)."""
+
     study: Study
-    store: Store
-    tokenizer: Any
-    progress: Progress  # the CLI's hooks
-    out_dir: Path
-    device: str
+    store: SharedStore  # study.db, from every process (shared.py)
+    tokenizer: Any  # the model's tokenizer (transformers)
+    progress: Progress  # the CLI's hooks (silent on ranks other than 0)
+    out_dir: Path  # the study directory
+    device: str  # the device name recorded with each run
+    base: Lazy  # the base model, where the SFT sweep starts
     # the base model's hidden states on a task's test batches, for the SFT and DPO test
     # evaluations (evaluate/prefix.py): {split: (task, base model, PrefixStates)}
     eval_prefix: dict[str, Any] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """Predict on a split, store per-example predictions, score them: the evaluation stage.
 
 Under several processes each rank predicts a shard of the examples and rank 0 stores them all
-(study/shared.py).
+(study/processes.py).
 
 Stored predictions are the result: an evaluation whose predictions are already in study.db
 (one transaction writes them all) is not run again, and the metric is always computed from
@@ -15,9 +15,9 @@ import time
 from typing import Any
 
 from medtune.evaluate.scoring import prediction_rows, primary_metric
+from medtune.study import processes
 from medtune.study.context import Context, Lazy
 from medtune.study.task_data import TaskData
-from medtune.train import distributed
 
 
 def stage_name(task: str, variant: str, split: str) -> str:
@@ -42,13 +42,6 @@ def evaluate(ctx: Context, td: TaskData, model: Lazy, variant: str, split: str) 
     return primary_metric(task, rows)
 
 
-def shard_progress(progress: Any):
-    """``advance`` for work split across processes: only rank 0 reports (the others' hooks are
-    silent), so its share counts for every process's, which run at the same pace."""
-    world = distributed.world_size()
-    return lambda n: progress.advance(n * world)
-
-
 def _predict(ctx: Context, td: TaskData, lazy: Lazy, variant: str, split: str) -> None:
     from medtune.evaluate.predict import predict
     from medtune.study.training import compute_dtype
@@ -61,13 +54,13 @@ def _predict(ctx: Context, td: TaskData, lazy: Lazy, variant: str, split: str) -
     if preds is None:
         # Each process predicts a contiguous shard; gathered, they are in example order.
         scorer = _prefix_scorer(ctx, td, model, variant, split)
-        preds = distributed.shard_map(
+        preds = processes.shard(
             lambda part: predict(model, ctx.tokenizer, td.task, part, study.evaluation.mode,
                                  study.training.max_length, study.training.pack_tokens,
                                  study.evaluation.max_new_tokens, compute_dtype(study), scorer,
-                                 on_batch=shard_progress(ctx.progress)), examples)
+                                 on_batch=processes.shard_progress(ctx.progress)), examples)
         if cache is not None:
-            distributed.run_on_main(lambda: cache[0].write(cache[1], preds))
+            processes.on_main(lambda: cache[0].write(cache[1], preds))
     else:
         ctx.progress.log(f"{td.task.name}: base predictions on {split} reused from {cache[1]}")
         ctx.progress.advance(len(examples))
@@ -109,7 +102,7 @@ def _prefix_scorer(ctx: Context, td: TaskData, model: Any, variant: str, split: 
     study = ctx.study
     lora = study.training.lora
     if (lora is None or lora.last_layers is None or td.task.open_ended or study.evaluation.mode != "likelihood"
-            or distributed.world_size() > 1 or variant.startswith(f"{td.task.name}/")):  # dev: other runs' models
+            or processes.count() > 1 or variant.startswith(f"{td.task.name}/")):  # dev: other runs' models
         return None
     layer = model.config.num_hidden_layers - lora.last_layers
     dtype, pack_tokens = compute_dtype(study), study.training.pack_tokens

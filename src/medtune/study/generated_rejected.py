@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from medtune.errors import UserError
+from medtune.study import processes
 from medtune.study.context import Context, Lazy
 from medtune.study.task_data import TaskData
-from medtune.train import distributed
 
 
 def with_generated_rejected(ctx: Context, td: TaskData, base: Lazy, sft: Lazy) -> Any:
@@ -58,14 +58,12 @@ def _generate(ctx: Context, td: TaskData, base: Lazy, sft: Lazy, todo: list[Any]
         model, tokenizer = loaded.model, loaded.tokenizer
     else:  # the base model (weaker_model without a named model) or the SFT model (on_policy)
         model, tokenizer = (base if strategy == "weaker_model" else sft).get(), ctx.tokenizer
-    from medtune.study.evaluation import shard_progress
-
     ctx.progress.stage(f"{td.task.name}: {strategy} rejected answers on {split}", len(todo))
     start = time.perf_counter()
-    preds = distributed.shard_map(  # each process generates a shard; gathered in order
+    preds = processes.shard(  # each process generates a shard; gathered in order
         lambda part: predict_by_generation(model, tokenizer, td.task, part,
                                            study.evaluation.max_new_tokens or td.task.max_new_tokens,
-                                           dtype=compute_dtype(study), on_batch=shard_progress(ctx.progress)),
+                                           dtype=compute_dtype(study), on_batch=processes.shard_progress(ctx.progress)),
         todo)
     ctx.store.add_compute(td.task.name, "dpo", f"rejected/{strategy}/{split}", time.perf_counter() - start)
     return {p.example_id: p.text for p in preds}

@@ -26,10 +26,11 @@ def _plain(value: Any) -> Any:
 
 class SharedStore:
     """A ``Store`` on rank 0 (``local``; None elsewhere), its methods callable on every rank.
-    Code that runs on rank 0 alone (reports, judges) uses ``local`` directly."""
+    Code that runs on rank 0 alone (reports, judges) uses ``local`` directly. ``lock``: the
+    study directory's lock rank 0 holds while the store is open (processes.open_store)."""
 
-    def __init__(self, local: Any) -> None:
-        self.local = local
+    def __init__(self, local: Any, lock: Any = None) -> None:
+        self.local, self._lock = local, lock
 
     def __getattr__(self, name: str) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -40,3 +41,5 @@ class SharedStore:
     def close(self) -> None:
         if self.local is not None:
             self.local.close()
+        if self._lock is not None:
+            self._lock.close()

@@ -144,10 +144,10 @@ class _MlflowRun:
 
 
 def open_tracker(ctx: Any, key: str, task: str, method: str, role: str, settings: Any) -> RunTracker:
-    from medtune.train import distributed
+    from medtune.study import processes
 
     tracking = ctx.study.tracking
-    if not distributed.is_main():
+    if not processes.is_main():  # rank 0 alone reports
         return RunTracker(None, None, "", {})
     flat = run_settings(key, task, method, role, settings, ctx.study.seed)
     return RunTracker(ctx.out_dir / "tensorboard" / key if tracking.tensorboard else None,

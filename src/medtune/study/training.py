@@ -28,10 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from medtune.study import processes
 from medtune.study.context import Context, Lazy
 from medtune.study.plateau import PlateauRule, find_plateau, steps_to_keep
 from medtune.study.task_data import TaskData
-from medtune.train import distributed
 
 # (eval-loss curve so far, run finished?) -> steps whose checkpoint weights to keep
 Keep = Callable[[list[tuple[int, float]], bool], set[int]]
@@ -219,20 +219,24 @@ def _relative(ctx: Context, path: Path) -> str:
 
 def _resume_point(ctx: Context, run_id: int, directory: Path) -> tuple[Path, int] | None:
     """The newest recorded resumable checkpoint; unrecorded directories (a checkpoint being
-    written when the process died, or one being deleted) are removed."""
-    from medtune.train import checkpoint as ckpt
-
+    written when the process died, or one being deleted) are removed, by rank 0."""
     rows = ctx.store.checkpoints(run_id)
     recorded = {ctx.out_dir / r["path"] for r in rows}
-    if directory.exists() and distributed.is_main():  # rank 0 alone writes the study directory
-        for entry in directory.iterdir():
-            if entry not in recorded and entry.name.startswith((".step-", "step-")):
-                ckpt.remove(entry)
+    processes.main_only(lambda: _remove_unrecorded(directory, recorded))
     resumable = [r for r in rows if r["resumable"]]
     if not resumable:
         return None
     newest = resumable[-1]
     return ctx.out_dir / newest["path"], int(newest["step"])
+
+
+def _remove_unrecorded(directory: Path, recorded: set[Path]) -> None:
+    from medtune.train import checkpoint as ckpt
+
+    if directory.exists():
+        for entry in directory.iterdir():
+            if entry not in recorded and entry.name.startswith((".step-", "step-")):
+                ckpt.remove(entry)
 
 
 def prune(ctx: Context, run_id: int, keep: set[int], final: bool) -> None:
@@ -250,12 +254,10 @@ def prune(ctx: Context, run_id: int, keep: set[int], final: bool) -> None:
             continue
         if step not in keep:
             ctx.store.forget_checkpoint(run_id, step)
-            if distributed.is_main():
-                ckpt.remove(path)
+            processes.main_only(lambda: ckpt.remove(path))
         elif r["resumable"]:
             ctx.store.set_not_resumable(run_id, step)
-            if distributed.is_main():
-                ckpt.drop_trainer(path)
+            processes.main_only(lambda: ckpt.drop_trainer(path))
 
 
 def load_checkpoint(ctx: Context, start: Lazy, run_id: int, step: int) -> Any:

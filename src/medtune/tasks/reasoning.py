@@ -1,7 +1,7 @@
 """Clinical reasoning, open-ended: a vignette -> the diagnosis or the first-line treatment.
 
 Vignettes come from tasks/synthetic/reasoning.py (built from the conditions table in
-tasks/synthetic/conditions.py); how an answer is scored is in that module's docstring.
+tasks/synthetic/conditions/); how an answer is scored is in that module's docstring.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from medtune.tasks.scoring.open_answers import names_only, normalize_answer
 from medtune.tasks import register_task
 from medtune.tasks.base import Outcome, Task
 from medtune.tasks.medqa import SYSTEM_PROMPT, grade_open_answer
-from medtune.tasks.synthetic.conditions import CONDITIONS, Condition
+from medtune.tasks.synthetic.conditions import CONDITIONS
+from medtune.tasks.synthetic.conditions.row import Condition
 from medtune.tasks.synthetic.reasoning import answer_for, write_vignette
 
 @register_task

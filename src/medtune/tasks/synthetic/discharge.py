@@ -5,7 +5,7 @@ in the comment above it): why the patient came, the diagnosis, the main inpatien
 procedure or key result where there is one, the medicines started for discharge, and the
 follow-up. Everything a note says comes from these facts, and the key facts (what an internist
 taking over must not miss) are the ones the summary is scored on. Each key fact is an Answer
-(tasks/synthetic/conditions.py): its text as the gold summary words it, and its accepted phrasings as
+(tasks/synthetic/answers.py): its text as the gold summary words it, and its accepted phrasings as
 phrase groups (tasks/scoring/open_answers.py): every group named, any phrase of each.
 
 ``confuser`` is a plausible medicine this patient was *not* started on: the flawed summary used
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medtune.tasks.synthetic.conditions import Answer, one
+from medtune.tasks.synthetic.answers import Answer, one
 
 
 @dataclass(frozen=True)

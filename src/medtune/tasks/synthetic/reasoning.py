@@ -4,7 +4,7 @@ Clinical reasoning, open-ended: a vignette -> the diagnosis or the first-line tr
 
 The preprint's fourth task used MedQA step 2&3 questions with the options removed (see
 tasks/medqa.py, whose output this task also grades). The synthetic generator builds vignettes
-from the table in tasks/synthetic/conditions.py (classic presentation, key tests, diagnosis, first-line
+from the table in tasks/synthetic/conditions/ (classic presentation, key tests, diagnosis, first-line
 treatment, each row with its source): the question asks for the diagnosis, or for the
 first-line treatment where one is agreed; chosen is the answer; the rejected answer (strategy
 ``wrong_option``) is a plausible wrong one, a related condition's answer, kept in
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import random
 
-from medtune.tasks.synthetic.conditions import BY_KEY, Condition
+from medtune.tasks.synthetic.conditions import BY_KEY
+from medtune.tasks.synthetic.conditions.row import Condition
 
 OPENINGS = ("A {age}-year-old {noun} presents with {complaint}.",
             "A {age}-year-old {noun} is seen for {complaint}.",
