@@ -10,7 +10,8 @@ results.json files of two checkouts with ``diff``.
     PYTHONPATH=src python benchmarks/report_identical.py diff A.json B.json
 
 ``diff`` ignores ``study.created`` (a timestamp) and, with ``--timing``, every measured
-second (compute seconds and their ratios differ between two trainings of the same study);
+second (compute seconds and their ratios differ between two trainings of the same study, and
+the recommendation quotes the DPO/SFT compute ratio);
 it prints the differing keys and exits 1 when there are any.
 """
 
@@ -19,16 +20,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMED = [False]  # diff --timing
 TIMING = {"seconds", "hours", "seconds_per_step", "dpo_to_sft", "dpo_to_sft_per_step", "eval"}
 
 
 def _setup(out: Path):
-    """The tiny model (built once in OUT/model), the test-only open-ended task, a judge server."""
+    """The tiny model (built once beside OUT, so studies in sibling directories use the same
+    path), the test-only open-ended task, a judge server."""
     os.environ.setdefault("MEDTUNE_HOME", str(out / "home"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -41,9 +45,13 @@ def _setup(out: Path):
 
     tasks_pkg._load_builtins()
     tasks_pkg._REGISTRY["tiny_summary"] = TinySummary
-    if not (out / "model" / "config.json").is_file():
-        build_tiny_model(out / "model")
+    if not (_model(out) / "config.json").is_file():
+        build_tiny_model(_model(out))
     return ChatServer({n: (lambda text, n=n: reply(n, text)) for n in ("a", "b")})
+
+
+def _model(out: Path) -> Path:
+    return out.parent / "report-identical-model"
 
 
 def _study(out: Path, url: str):
@@ -51,7 +59,7 @@ def _study(out: Path, url: str):
 
     sizes = {"train": 8, "eval": 4, "dev": 4, "test": 12}
     return parse_study({
-        "name": "judged", "seed": 0, "model": str(out / "model"),
+        "name": "judged", "seed": 0, "model": str(_model(out)),
         "tasks": [{"task": "tiny_summary", "data": {"synthetic": {"n": 28}}, "sizes": sizes},
                   {"task": "uti", "data": {"synthetic": {"n": 28}}, "sizes": sizes}],
         "training": {"batch_size": 4, "pack_tokens": 256},
@@ -89,6 +97,7 @@ def report(out: Path) -> None:
 
 
 def _flat(value, prefix=""):
+    """{dotted key: leaf value} of a JSON value."""
     if isinstance(value, dict):
         return {k2: v2 for k, v in value.items() for k2, v2 in _flat(v, f"{prefix}{k}.").items()}
     if isinstance(value, list):
@@ -96,15 +105,23 @@ def _flat(value, prefix=""):
     return {prefix[:-1]: value}
 
 
+def _untimed(flat: dict) -> dict:
+    """Without measured seconds: timing keys dropped, the quoted compute ratio blanked."""
+    return {k: re.sub(r"DPO cost [0-9.]+x", "DPO cost ?x", v) if isinstance(v, str) else v
+            for k, v in flat.items() if not set(k.split(".")) & TIMING and not k.startswith("compute.per_task.")}
+
+
 def diff(a: Path, b: Path, timing: bool) -> int:
     ta, tb = a.read_text(), b.read_text()
     fa, fb = _flat(json.loads(ta)), _flat(json.loads(tb))
-    ignored = lambda k: k == "study.created" or (timing and (set(k.split(".")) & TIMING))  # noqa: E731
-    keys = [k for k in sorted(set(fa) | set(fb)) if not ignored(k) and fa.get(k, "<absent>") != fb.get(k, "<absent>")]
+    if timing:
+        fa, fb = _untimed(fa), _untimed(fb)
+    keys = [k for k in sorted(set(fa) | set(fb))
+            if k != "study.created" and fa.get(k, "<absent>") != fb.get(k, "<absent>")]
     for k in keys:
         print(f"{k}: {fa.get(k, '<absent>')!r} != {fb.get(k, '<absent>')!r}")
     # byte-identical apart from the timestamp: same key order and formatting too
-    strip = lambda text: "\n".join(l for l in text.splitlines() if '"created"' not in l)  # noqa: E731
+    strip = lambda text: "\n".join(line for line in text.splitlines() if '"created"' not in line)  # noqa: E731
     same_bytes = strip(ta) == strip(tb)
     print(f"{len(keys)} differing keys; bytes apart from 'created': {'identical' if same_bytes else 'different'}")
     return 1 if keys else 0
