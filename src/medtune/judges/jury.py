@@ -112,7 +112,7 @@ def aggregate(rubric: Rubric, votes: Sequence[Verdict | None], likert: str = "me
 
 def jury_agreement(rubric: Rubric, verdicts: dict[str, dict[str, Verdict | None]]) -> dict[str, Agreement]:
     """Pairwise agreement between judges; weighted (quadratic) kappa for Likert."""
-    return pairwise(verdicts, rubric.choices, "quadratic" if rubric.kind == "likert" else "none")
+    return pairwise(verdicts, rubric.choices, rubric.kappa_weights)
 
 
 def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items: Sequence[Item],

@@ -59,7 +59,7 @@ def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
 
 def _agreement(raters: str, a: Agreement, rubric: Rubric) -> dict[str, Any]:
     return {"raters": raters, "n": a.n, "percent": finite(a.percent), "kappa": finite(a.kappa),
-            "weights": "quadratic" if rubric.kind == "likert" else "none"}
+            "weights": rubric.kappa_weights}
 
 
 def section(rubric: Rubric, outcomes: dict[str, dict[str, float]], n_outputs: dict[str, int],
@@ -126,13 +126,16 @@ def _judges(store: Any, study: Study, task: str, variants: Sequence[str], pairs:
     if jury is None or (jury.rubric, jury.judges, jury.aggregate) != wanted:
         if not any(n_outputs.values()):
             return None  # nothing to judge yet
-        was = "no jury" if jury is None else f"judges {', '.join(jury.judges)} on {jury.rubric} ({jury.aggregate})"
+        asked = f"judges {', '.join(wanted[1])} on {wanted[0]} ({wanted[2]})"
+        what = (f"study.db has no stored verdicts of the LLM judges ({asked}): they ran under an older "
+                "medtune, or the judges section is newer than the study's last run" if jury is None else
+                f"study.db holds the verdicts of judges {', '.join(jury.judges)} on {jury.rubric} "
+                f"({jury.aggregate}), the study file asks for {asked}")
         raise UserError(
-            f"task {task!r}: study.db holds the verdicts of {was}, the study file's judges section asks for "
-            f"judges {', '.join(wanted[1])} on {wanted[0]} ({wanted[2]}); the report reads verdicts stored "
-            "when the judges ran. Run the study again on its directory (medtune study run STUDY.yaml --out "
-            "DIR): every stored stage is skipped, and verdicts already in the judge cache are stored without "
-            "calling a judge. Then run medtune study report DIR.")
+            f"task {task!r}: {what}. The report reads the verdicts stored when the judges ran: run the study "
+            "again on its directory (medtune study run STUDY.yaml --out DIR; stored stages are skipped, and "
+            "verdicts already in the judge cache are stored without calling a judge), then medtune study "
+            "report DIR.")
     per_variant = {v: r for v in variants if (r := store.jury_verdicts(task, v)) is not None}
     got = {v: {e: x for e, x in r.final.items() if x is not None} for v, r in per_variant.items()}
     got = {v: o for v, o in got.items() if o}
@@ -141,7 +144,7 @@ def _judges(store: Any, study: Study, task: str, variants: Sequence[str], pairs:
     # agreement pooled over every judged output of the task (variant/example)
     pooled = {j: {f"{v}/{e}": x for v, r in per_variant.items() for e, x in r.verdicts[j].items()}
               for j in jury.judges}
-    agree = pairwise(pooled, rubric.choices, "quadratic" if rubric.kind == "likert" else "none")
+    agree = pairwise(pooled, rubric.choices, rubric.kappa_weights)
     return {
         "source": "judges", "judges": jury.judges, "aggregate": jury.aggregate,
         **section(rubric, got, n_outputs, pairs, study.statistics.alpha),
