@@ -1,5 +1,6 @@
 """Does a change leave results.json byte-identical? A small judged study on the tiny random
-model of the tests (tests/conftest.py), judged by two LLM judges on a loopback
+model of the tests (tests/conftest.py): a labelled task, two open-ended ones (one judged, one
+scored by its outcomes alone) and a free-text one, judged by two LLM judges on a loopback
 OpenAI-compatible server (no network), run once; then its report rebuilt, and the study run
 again on its directory (every stage stored: nothing trains, no judge is called). Compare the
 results.json files of two checkouts with ``diff``.
@@ -61,8 +62,10 @@ def _study(out: Path, url: str):
     return parse_study({
         "name": "judged", "seed": 0, "model": str(_model(out)),
         "tasks": [{"task": "tiny_summary", "data": {"synthetic": {"n": 28}}, "sizes": sizes},
-                  {"task": "uti", "data": {"synthetic": {"n": 28}}, "sizes": sizes}],
-        "training": {"batch_size": 4, "pack_tokens": 256},
+                  {"task": "uti", "data": {"synthetic": {"n": 28}}, "sizes": sizes},
+                  {"task": "summarization", "data": {"synthetic": {"n": 28}}, "sizes": sizes},
+                  {"task": "reasoning", "data": {"synthetic": {"n": 28}}, "sizes": sizes}],
+        "training": {"batch_size": 4, "pack_tokens": 1024, "max_length": 1000},
         "sft": {"learning_rates": [1e-2, 1e-3], "steps": 4, "eval_every": 1},
         "dpo": {"learning_rates": [1e-2], "betas": [0.1, 0.5], "steps": 3, "eval_every": 1},
         "evaluation": {"mode": "generate", "max_new_tokens": 6},
@@ -71,7 +74,8 @@ def _study(out: Path, url: str):
         "tracking": {"tensorboard": False},
         "judges": {"jury": [{"name": n, "backend": "openai", "model": n, "base_url": url, "backoff_seconds": 0}
                             for n in ("a", "b")],
-                   "rubrics": {"tiny_summary": "summary_likert", "uti": "equivalence"}},
+                   "rubrics": {"tiny_summary": "summary_likert", "uti": "equivalence",
+                               "summarization": "summary_likert"}},
     }, "report_identical")
 
 
