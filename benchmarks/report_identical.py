@@ -36,7 +36,7 @@ def _setup(out: Path):
     path), the test-only open-ended task, a judge server."""
     os.environ.setdefault("MEDTUNE_HOME", str(out / "home"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "study")]  # as pytest's rootdir imports see them
     import torch
 
     torch.set_num_threads(1)
