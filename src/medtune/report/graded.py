@@ -48,6 +48,7 @@ def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
     for a, b in pairs:
         if a not in outcomes or b not in outcomes or not set(outcomes[a]) & set(outcomes[b]):
             continue
+        # in example id order: physicians' grades come in the order they were put up for grading
         found = paired_tests(rubric.kind, dict(sorted(outcomes[a].items())), outcomes[b],
                              {"a": a, "b": b, "endpoint": None}, alpha)
         for c in found:
