@@ -40,11 +40,7 @@ NEVER_FOR_READERS = ("medtune.train", "medtune.models", "medtune.judges.backends
                      "medtune.judges.jury", "medtune.judges.stage", "medtune.judges.structured")
 
 # Still wrong today (issue 16's closing note names them); delete a line when it is fixed.
-REMAINING = {
-    "reader: report.graded -> judges.jury",
-    "reader: report.graded -> judges.stage",
-    "reader: report.results -> train.precision",
-}
+REMAINING: set[str] = set()
 
 
 def modules() -> dict[str, Path]:

@@ -31,7 +31,7 @@ def comparable(results: dict) -> dict:
 
 
 TABLES = {
-    "runs": "SELECT key, task, method, config, status, tokens, device, selected, dev_metric, role, plateau_step, "
+    "runs": "SELECT key, task, method, config, status, tokens, device, selected, dev_metric, role, plateau_step, plateau_found, "
             "(SELECT key FROM runs r2 WHERE r2.id = runs.chosen_run), chosen_step, chosen_eval_loss FROM runs",
     "curve": "SELECT r.key, c.step, c.name, c.value FROM curve c JOIN runs r ON r.id = c.run_id",
     "predictions": "SELECT * FROM predictions",
@@ -40,6 +40,8 @@ TABLES = {
     "compute": "SELECT task, stage, run_key FROM compute",
     "stages": "SELECT name, task, state FROM stages",
     "meta": "SELECT * FROM meta WHERE key != 'grading_salt'",  # a random secret per study
+    "juries": "SELECT * FROM juries",
+    "jury_verdicts": "SELECT * FROM jury_verdicts",
 }
 
 

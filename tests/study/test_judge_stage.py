@@ -228,6 +228,54 @@ def test_physician_grades_flow_into_the_report(tiny_model_dir, tmp_path, chat_se
     assert_model_writes_the_same_bytes(out)  # judges' and physicians' sections, automatic outcomes
 
 
+def test_report_reads_the_stored_verdicts(tiny_model_dir, tmp_path, chat_server, tiny_summary, monkeypatch):
+    """The report's judges sections come from the verdicts the judge stage stored: with the
+    judge cache emptied and every way to judge raising, ``medtune study report`` rebuilds the
+    same results. A directory judged before verdicts were stored (no stored jury) gets an error
+    that says what to do, and running the study again stores them from the cache, no call."""
+    import medtune.judges.backends
+    import medtune.judges.jury
+    import medtune.judges.stage
+    from medtune.report.refresh import refresh_report
+
+    server = chat_server({n: (lambda text, n=n: reply(n, text)) for n in ("a", "b")})
+    out = tmp_path / "study"
+    study = _study(tiny_model_dir, server.url)
+    run_study(study, out)
+    before = json.loads((out / "report" / "results.json").read_text())
+    calls = len(server.calls)
+    store = Store(out / "study.db")
+    cache = [tuple(r) for r in store.conn.execute("SELECT * FROM judge_cache")]
+    store.conn.execute("DELETE FROM judge_cache")
+
+    def no_judging(*args, **kwargs):
+        raise AssertionError("the report judged")
+
+    with monkeypatch.context() as m:
+        for module, name in ((medtune.judges.backends, "make_backend"), (medtune.judges.jury, "judge_items"),
+                             (medtune.judges.jury, "judge_predictions"), (medtune.judges.stage, "judge_task")):
+            m.setattr(module, name, no_judging)
+        refresh_report(out)
+    after = json.loads((out / "report" / "results.json").read_text())
+    for results in (before, after):
+        results["study"].pop("created")
+    assert after == before and "judges:summary_likert" in after["tasks"]["tiny_summary"]["graded"]
+
+    # as an older medtune left it: verdicts only in the cache
+    store.conn.executemany("INSERT INTO judge_cache VALUES (?, ?, ?, ?, ?, ?)", cache)
+    store.conn.execute("DELETE FROM jury_verdicts")
+    store.conn.execute("DELETE FROM juries")
+    store.close()
+    with pytest.raises(UserError, match=r"task 'tiny_summary': .*medtune study run STUDY.yaml --out DIR"):
+        refresh_report(out)
+    run_study(study, out)
+    assert len(server.calls) == calls
+    refresh_report(out)
+    again = json.loads((out / "report" / "results.json").read_text())
+    again["study"].pop("created")
+    assert again == before
+
+
 def test_judges_fail_before_training(tiny_model_dir, tmp_path, monkeypatch, tiny_summary):
     """A judge outside loopback without allow_external fails at validation; a missing API key
     fails the study before any data, model or training."""

@@ -176,6 +176,16 @@ def test_paper_sweep_scaled_down(tiny_model_dir, tmp_path):
     store = Store(tmp_path / "s" / "study.db")
     retrains = [r for r in store.runs() if r["role"] == "retrain"]
     assert retrains  # tolerance 5% makes some curves plateau early
+    # whether a probe plateaued is stored by the sweep as find_plateau said on its curve, and
+    # the report shows the stored flag (it does not run the plateau rule again)
+    from medtune.study.plateau import PlateauRule, find_plateau
+
+    rule = PlateauRule(smoothing=1, window=1, tolerance=0.05)
+    probes = [r for r in store.runs() if r["role"] == "probe"]
+    assert [r["plateau_found"] for r in probes] == [
+        int(find_plateau(store.curve(r["id"], "eval_loss"), rule).found) for r in probes]
+    assert {c["key"]: c["plateau_found"] for m in ("sft", "dpo") for c in sweep[m]["candidates"]} == {
+        r["key"]: bool(r["plateau_found"]) for r in probes}
     assert len(retrains) == sum(c["retrained"] for m in ("sft", "dpo") for c in sweep[m]["candidates"])
     store.close()
     md = (tmp_path / "s" / "report" / "report.md").read_text()

@@ -1,6 +1,6 @@
 """LLM-as-judge: backends (OpenAI-compatible server, local model), rubrics, the egress guard,
-and a cached jury. The study runner calls ``judge_predictions`` per task and feeds
-``jury_outcomes(...)`` into the paired statistics."""
+and a cached jury. The study's judge stage (stage.py) runs the jury on a task's test outputs
+and stores its verdicts in study.db, where the report reads them."""
 
 from medtune.judges.config import JudgeSettings, JurySettings
 from medtune.judges.jury import (

@@ -82,3 +82,7 @@ class JurySettings(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def aggregate(self, rubric_kind: str) -> str:
+        """How the jury's verdicts combine for a rubric of this kind: mean or median, majority."""
+        return self.likert if rubric_kind == "likert" else "majority"

@@ -13,11 +13,10 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.stats.agreement import Agreement, agreement
+from medtune.stats.agreement import Agreement, pairwise
 from medtune.judges.backends import Backend, TransientError, make_backend
 from medtune.judges.config import JudgeSettings
 from medtune.judges.rubrics import Rubric, Verdict
@@ -113,13 +112,7 @@ def aggregate(rubric: Rubric, votes: Sequence[Verdict | None], likert: str = "me
 
 def jury_agreement(rubric: Rubric, verdicts: dict[str, dict[str, Verdict | None]]) -> dict[str, Agreement]:
     """Pairwise agreement between judges; weighted (quadratic) kappa for Likert."""
-    weights = "quadratic" if rubric.kind == "likert" else "none"
-    out = {}
-    for a, b in combinations(sorted(verdicts), 2):
-        ids = [e for e in verdicts[a] if verdicts[a][e] is not None and verdicts[b].get(e) is not None]
-        out[f"{a}|{b}"] = agreement([verdicts[a][e] for e in ids], [verdicts[b][e] for e in ids],
-                                    rubric.choices, weights)
-    return out
+    return pairwise(verdicts, rubric.choices, rubric.kappa_weights)
 
 
 def run_jury(store: Any, judges: Sequence[JudgeSettings], rubric: Rubric, items: Sequence[Item],

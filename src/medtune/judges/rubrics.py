@@ -27,6 +27,11 @@ class Rubric:
         return [1, 2, 3, 4, 5] if self.kind == "likert" else [True, False]
 
     @property
+    def kappa_weights(self) -> Literal["quadratic", "none"]:
+        """How disagreement is weighted in Cohen's kappa: by distance on a Likert scale."""
+        return "quadratic" if self.kind == "likert" else "none"
+
+    @property
     def words(self) -> list[str]:
         """The replies that parse, as a structured-output choice list (judges/structured.py)."""
         return [str(c) for c in self.choices] if self.kind == "likert" else ["correct", "incorrect"]

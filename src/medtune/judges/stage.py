@@ -1,9 +1,11 @@
 """The study's judge stage: the configured jury on a task's saved test predictions.
 
 The runner calls ``judge_task`` after a task's test evaluations (every verdict is cached in
-study.db, so a rerun costs no calls); the results builder calls it with ``call=False`` to read
-the cached verdicts back without running any model. ``check_ready`` runs before training, so a
-missing API key or judge model fails the study before hours of compute, not after.
+study.db, so a rerun costs no calls). It stores the jury's verdicts, per output the aggregate and
+every judge's vote (store/verdicts.py): the report reads those and never rebuilds a prompt, so
+running the study again on a directory judged before verdicts were stored fills them from the
+cache. ``check_ready`` runs before training, so a missing API key or judge model fails the study
+before hours of compute, not after.
 """
 
 from __future__ import annotations
@@ -14,23 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from medtune.errors import UserError
-from medtune.stats.agreement import Agreement
 from medtune.judges.backends import api_key
 from medtune.judges.config import JurySettings
-from medtune.judges.jury import JuryResult, judge_predictions, jury_agreement
+from medtune.judges.jury import JuryResult, judge_predictions
 from medtune.judges.rubrics import Rubric, get_rubric
 from medtune.variants import VARIANTS
 
 
 @dataclass
 class JudgedTask:
-    """One task's jury results: per variant (base/sft/dpo) and the inter-judge agreement
-    pooled over every judged output of the task ({"a|b": Agreement})."""
+    """One task's jury results, per variant (base/sft/dpo, served baselines)."""
 
     rubric: Rubric
     judges: list[str]
     per_variant: dict[str, JuryResult]
-    agreement: dict[str, Agreement]
 
 
 def check_ready(jury: JurySettings) -> None:
@@ -42,15 +41,15 @@ def check_ready(jury: JurySettings) -> None:
                             "path of a local Hugging Face model directory as `model`")
 
 
-def judge_task(store: Any, jury: JurySettings, task: str, call: bool = True,
-               backends: dict | None = None, variants: Sequence[str] = VARIANTS) -> JudgedTask | None:
+def judge_task(store: Any, jury: JurySettings, task: str, backends: dict | None = None,
+               variants: Sequence[str] = VARIANTS) -> JudgedTask | None:
     """The jury on a task's test predictions (of ``variants``: the study's served baselines
-    too), or None when no rubric is set for the task."""
+    too), stored in study.db; None when no rubric is set for the task."""
     if task not in jury.rubrics:
         return None
     rubric = get_rubric(jury.rubrics[task])
     per_variant = judge_predictions(store, task, rubric, jury.jury, variants=variants, backends=backends,
-                                    likert=jury.likert, call=call)
-    pooled = {j.name: {f"{v}/{e}": x for v, r in per_variant.items() for e, x in r.verdicts[j.name].items()}
-              for j in jury.jury}
-    return JudgedTask(rubric, [j.name for j in jury.jury], per_variant, jury_agreement(rubric, pooled))
+                                    likert=jury.likert)
+    judges = [j.name for j in jury.jury]
+    store.save_jury(task, rubric.name, judges, jury.aggregate(rubric.kind), per_variant)
+    return JudgedTask(rubric, judges, per_variant)

@@ -1,17 +1,18 @@
 """Comparison entries of results.json for McNemar and the paired t-test, each with its effect
 (b - a in the metric's units), an interval of that effect and its standard error, so every
 comparison reads the same way (report/verdicts.py). Shared by classification, open-ended and
-graded tasks."""
+graded tasks; ``paired_tests`` is the one place that pairs two variants' per-example values
+and picks the test (open-ended outcomes: report/outcomes.py; graders: report/graded.py)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from medtune.stats import mean_interval, paired_t, wilcoxon_signed_rank
+from medtune.stats import mcnemar_exact, mean_interval, paired_t, wilcoxon_signed_rank
 from medtune.stats.f1diff import TOO_FEW
 
 
@@ -35,7 +36,7 @@ def mcnemar_entry(m, base: dict[str, Any], alpha: float, primary: bool) -> dict[
     return entry
 
 
-def _finite(x: float | None) -> float | None:
+def finite(x: float | None) -> float | None:
     """JSON has no NaN or infinity: an undefined number is null."""
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -51,9 +52,23 @@ def t_entries(xb: Sequence[float], xa: Sequence[float], base: dict[str, Any], al
     sd = float(d.std(ddof=1)) if d.size >= 2 else None
     out = []
     for name, res, extra in (("paired_t", t, {}), ("wilcoxon_signed_rank", w, {"secondary": True})):
-        out.append({**base, "test": name, "mean_diff": _finite(res.mean_diff), "effect": _finite(res.mean_diff),
-                    "effect_ci95": None if ci is None else [_finite(ci[0]), _finite(ci[1])],
+        out.append({**base, "test": name, "mean_diff": finite(res.mean_diff), "effect": finite(res.mean_diff),
+                    "effect_ci95": None if ci is None else [finite(ci[0]), finite(ci[1])],
                     "effect_se": None if sd is None else sd / math.sqrt(d.size), "sd_diff": sd,
-                    "statistic": _finite(res.statistic), "p": res.p,
+                    "statistic": finite(res.statistic), "p": res.p,
                     **({"note": res.note} if res.note else {}), **extra})
     return out
+
+
+def paired_tests(kind: str, a_values: Mapping[str, float], b_values: Mapping[str, float],
+                 base: dict[str, Any], alpha: float) -> list[dict[str, Any]]:
+    """The paired tests of b against a on the example ids both have a value for, in
+    ``a_values``' order: exact McNemar for a 0/1 outcome (``kind`` "binary"), else the paired
+    t-test and Wilcoxon's as its rank-based check (``t_entries``)."""
+    ids = [i for i in a_values if i in b_values]
+    xa = np.array([a_values[i] for i in ids], dtype=float)
+    xb = np.array([b_values[i] for i in ids], dtype=float)
+    base = {**base, "n": len(ids)}
+    if kind == "binary":
+        return [mcnemar_entry(mcnemar_exact(xa == 1, xb == 1), base, alpha, primary=True)]
+    return t_entries(xb, xa, base, alpha)

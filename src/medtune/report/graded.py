@@ -9,27 +9,24 @@ judges (pairwise), or between the two physicians of each doubly graded item (per
 Cohen's kappa, quadratic-weighted for Likert). ``p_adjusted`` and ``significant`` are filled
 by report/verdicts.py: only the headline source's primary test enters the family.
 
-Verdicts are read from study.db only (the judge cache, the grading tables): no model runs.
+Verdicts are read from study.db only: the jury's as the judge stage stored them
+(store/verdicts.py), the physicians' from the grading tables. No prompt is rebuilt, no judge
+or model runs.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from medtune.config import Study
-from medtune.stats.agreement import Agreement
+from medtune.errors import UserError
 from medtune.judges.rubrics import Rubric, get_rubric
-from medtune.report.effects import mcnemar_entry, t_entries
-from medtune.stats import mcnemar_exact, mean_interval, wilson_interval
+from medtune.report.effects import finite, paired_tests
+from medtune.stats import mean_interval, wilson_interval
+from medtune.stats.agreement import Agreement, pairwise
 
 PRIMARY_TEST = {"likert": "paired_t", "binary": "mcnemar_exact"}
-
-
-def _finite(x: float | None) -> float | None:
-    """JSON has no NaN or infinity: an undefined number is null."""
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _variant(rubric: Rubric, scores: Sequence[float], n_outputs: int) -> dict[str, Any]:
@@ -40,7 +37,7 @@ def _variant(rubric: Rubric, scores: Sequence[float], n_outputs: int) -> dict[st
     else:
         k = int(sum(scores))
         ci, value = (wilson_interval(k, n) if n else None), (k / n if n else None)
-    return {"value": value, "ci95": None if ci is None else [_finite(ci[0]), _finite(ci[1])],
+    return {"value": value, "ci95": None if ci is None else [finite(ci[0]), finite(ci[1])],
             "n": n, "n_missing": n_outputs - n}
 
 
@@ -49,26 +46,21 @@ def _comparisons(rubric: Rubric, outcomes: dict[str, dict[str, float]],
     """b against a on the example ids both have a verdict for; mean_diff is mean(b - a)."""
     out = []
     for a, b in pairs:
-        if a not in outcomes or b not in outcomes:
+        if a not in outcomes or b not in outcomes or not set(outcomes[a]) & set(outcomes[b]):
             continue
-        ids = sorted(set(outcomes[a]) & set(outcomes[b]))
-        xa, xb = [outcomes[a][i] for i in ids], [outcomes[b][i] for i in ids]
-        if not ids:
-            continue
-        base = {"a": a, "b": b, "endpoint": None, "n": len(ids)}
-        if rubric.kind == "binary":
-            test = mcnemar_exact([x == 1.0 for x in xa], [x == 1.0 for x in xb])
-            out.append({**mcnemar_entry(test, base, alpha, primary=True),
-                        "mean_diff": (sum(xb) - sum(xa)) / len(ids)})
-            continue
-        # the paper's paired t-test, and Wilcoxon's as a rank-based check (as report/outcomes.py)
-        out += t_entries(xb, xa, base, alpha)
+        # in example id order: physicians' grades come in the order they were put up for grading
+        found = paired_tests(rubric.kind, dict(sorted(outcomes[a].items())), outcomes[b],
+                             {"a": a, "b": b, "endpoint": None}, alpha)
+        for c in found:
+            if c["test"] == "mcnemar_exact":  # the difference of proportions correct, b - a
+                c["mean_diff"] = c["effect"]
+        out += found
     return out
 
 
 def _agreement(raters: str, a: Agreement, rubric: Rubric) -> dict[str, Any]:
-    return {"raters": raters, "n": a.n, "percent": _finite(a.percent), "kappa": _finite(a.kappa),
-            "weights": "quadratic" if rubric.kind == "likert" else "none"}
+    return {"raters": raters, "n": a.n, "percent": finite(a.percent), "kappa": finite(a.kappa),
+            "weights": rubric.kappa_weights}
 
 
 def section(rubric: Rubric, outcomes: dict[str, dict[str, float]], n_outputs: dict[str, int],
@@ -99,23 +91,12 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
                    pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, Any]]:
     """{source key: section} for one task; empty when nothing graded it."""
     from medtune.grading import outcomes, statistics
-    from medtune.judges.jury import jury_outcomes
-    from medtune.judges.stage import judge_task
 
     n_outputs = {v: len(store.predictions(task, v, "test")) for v in variants}
     out: dict[str, dict[str, Any]] = {}
-    judged = None if study.judges is None else judge_task(store, study.judges, task, call=False, variants=variants)
+    judged = _judges(store, study, task, variants, pairs, n_outputs)
     if judged is not None:
-        got = {v: o for v, o in jury_outcomes(judged.per_variant).items() if o}
-        if got:
-            r = judged.rubric
-            out[f"judges:{r.name}"] = {
-                "source": "judges", "judges": judged.judges,
-                "aggregate": study.judges.likert if r.kind == "likert" else "majority",
-                **section(r, got, n_outputs, pairs, study.statistics.alpha),
-                "agreement": [_agreement(k.replace("|", " | "), a, r) for k, a in judged.agreement.items()],
-                "unparseable": unparseable_rates(judged.per_variant),
-            }
+        out[f"judges:{judged['rubric']}"] = judged
     rubrics = store.graded_rubrics(task)
     inter_rater = statistics(store) if rubrics else {}
     for name in rubrics:
@@ -130,6 +111,47 @@ def graded_sources(store: Any, study: Study, task: str, variants: Sequence[str],
             "agreement": [] if agree is None else [_agreement("two graders per item", agree, r)],
         }
     return out
+
+
+def _judges(store: Any, study: Study, task: str, variants: Sequence[str], pairs: Sequence[tuple[str, str]],
+            n_outputs: dict[str, int]) -> dict[str, Any] | None:
+    """The jury's section from the verdicts the judge stage stored; None when the study has no
+    judges for the task or they gave no verdict. A jury that never stored verdicts for outputs
+    that exist (a directory judged by an older medtune, or a jury changed in the study file
+    since) is an error that says how to store them: the report cannot judge."""
+    if study.judges is None or task not in study.judges.rubrics:
+        return None
+    rubric = get_rubric(study.judges.rubrics[task])
+    wanted = (rubric.name, [j.name for j in study.judges.jury], study.judges.aggregate(rubric.kind))
+    jury = store.jury(task)
+    if jury is None or (jury.rubric, jury.judges, jury.aggregate) != wanted:
+        if not any(n_outputs.values()):
+            return None  # nothing to judge yet
+        asked = f"judges {', '.join(wanted[1])} on {wanted[0]} ({wanted[2]})"
+        what = (f"study.db has no stored verdicts of the LLM judges ({asked}): they ran under an older "
+                "medtune, or the judges section is newer than the study's last run" if jury is None else
+                f"study.db holds the verdicts of judges {', '.join(jury.judges)} on {jury.rubric} "
+                f"({jury.aggregate}), the study file asks for {asked}")
+        raise UserError(
+            f"task {task!r}: {what}. The report reads the verdicts stored when the judges ran: run the study "
+            "again on its directory (medtune study run STUDY.yaml --out DIR; stored stages are skipped, and "
+            "verdicts already in the judge cache are stored without calling a judge), then medtune study "
+            "report DIR.")
+    per_variant = {v: r for v in variants if (r := store.jury_verdicts(task, v)) is not None}
+    got = {v: {e: x for e, x in r.final.items() if x is not None} for v, r in per_variant.items()}
+    got = {v: o for v, o in got.items() if o}
+    if not got:
+        return None
+    # agreement pooled over every judged output of the task (variant/example)
+    pooled = {j: {f"{v}/{e}": x for v, r in per_variant.items() for e, x in r.verdicts[j].items()}
+              for j in jury.judges}
+    agree = pairwise(pooled, rubric.choices, rubric.kappa_weights)
+    return {
+        "source": "judges", "judges": jury.judges, "aggregate": jury.aggregate,
+        **section(rubric, got, n_outputs, pairs, study.statistics.alpha),
+        "agreement": [_agreement(k.replace("|", " | "), a, rubric) for k, a in agree.items()],
+        "unparseable": unparseable_rates(per_variant),
+    }
 
 
 def primary(graded: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:

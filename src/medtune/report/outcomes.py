@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from medtune.report.effects import mcnemar_entry, t_entries
-from medtune.stats import bootstrap_interval, mcnemar_exact, wilson_interval
+from medtune.report.effects import paired_tests
+from medtune.stats import bootstrap_interval, wilson_interval
 from medtune.tasks.base import Outcome, Task
 
 
@@ -66,14 +66,8 @@ def comparisons(task: Task, a: str, b: str, rows_a: list[dict[str, Any]],
     outcomes' tests and Wilcoxon's are ``secondary``."""
     out = []
     for o in task.outcomes:
-        va, vb = _values(rows_a, o.name), _values(rows_b, o.name)
-        ids = [i for i in va if i in vb]
-        xa, xb = np.array([va[i] for i in ids]), np.array([vb[i] for i in ids])
-        base = {"a": a, "b": b, "endpoint": o.name, "n": len(ids)}
-        if o.kind == "binary":
-            found = [mcnemar_entry(mcnemar_exact(xa == 1, xb == 1), base, alpha, primary=True)]
-        else:
-            found = t_entries(xb, xa, base, alpha)
+        found = paired_tests(o.kind, _values(rows_a, o.name), _values(rows_b, o.name),
+                             {"a": a, "b": b, "endpoint": o.name}, alpha)
         if o.name != task.metric:
             for c in found:
                 c["secondary"] = True

@@ -1,7 +1,7 @@
 """Rebuild a study's statistics and report from study.db, without running any model.
 
 After physicians grade (``medtune grade serve``) their final verdicts are in study.db; this
-reads them, the cached judge verdicts and the saved predictions, and writes results.json,
+reads them, the stored judge verdicts and the saved predictions, and writes results.json,
 report.md and index.html again (``medtune study report DIR``).
 """
 

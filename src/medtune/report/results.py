@@ -142,7 +142,7 @@ def build_results(store: Store, study: Study, data_hashes: dict[str, str]) -> di
             _graded_headline(tasks_out[task.name], graded)
 
     compute = _compute(store)
-    compute["dtype"] = _dtype(store, study)
+    compute["dtype"] = _dtype(store)
     statistics = decide(tasks_out, study.statistics, compute)
     for result in tasks_out.values():
         if result.get("baselines") and result["variants"]:  # "better than the hosted model?" too
@@ -190,13 +190,13 @@ def _graded_only(task, n_test: int, graded: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _dtype(store: Store, study: Study) -> str:
+def _dtype(store: Store) -> str | None:
     """The type the study's training runs computed in, as each run recorded it (train/precision.py;
-    "bf16, fp32" if they differ); a study without recorded runs: what its config resolves to here."""
-    from medtune.train.precision import label
-
+    "bf16, fp32" if they differ); a study without recorded runs: what its config resolved to when
+    it last started (study/guard.py), None for a directory of an older medtune that never started
+    a run."""
     recorded = sorted({json.loads(r["config"]).get("dtype") for r in store.runs()} - {None})
-    return ", ".join(recorded) or label(study.training.dtype, study.training.mixed_precision)
+    return ", ".join(recorded) or store.meta("dtype")
 
 
 def _compute(store: Store) -> dict[str, Any]:

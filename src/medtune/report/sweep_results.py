@@ -15,7 +15,6 @@ from typing import Any
 
 from medtune.config import Study
 from medtune.store import Store
-from medtune.study.plateau import PlateauRule, find_plateau
 from medtune.tasks import get_task
 
 METHODS = ("sft", "dpo")
@@ -28,7 +27,6 @@ def _nan_to_none(x: float | None) -> float | None:
 def sweep_results(store: Store, study: Study, task: str) -> dict[str, Any]:
     """``tasks.<task>.sweep``: the selection rule, then per method its candidates and winner."""
     rule = study.selection.model_dump()
-    plateau_rule = PlateauRule(**{k: v for k, v in rule.items() if k != "retrain_at_plateau"})
     runs = store.runs(task)
     by_id = {r["id"]: r for r in runs}
     out: dict[str, Any] = {"rule": rule}
@@ -47,7 +45,7 @@ def sweep_results(store: Store, study: Study, task: str) -> dict[str, Any]:
                 "steps": config["steps"],
                 "curve": [[s, v] for s, v in curve],
                 "plateau_step": r["plateau_step"],
-                "plateau_found": find_plateau(curve, plateau_rule).found if len(curve) > 1 else False,
+                "plateau_found": bool(r["plateau_found"]),  # as the sweep found it (study/sweep.py)
                 "chosen_step": r["chosen_step"],
                 "retrained": chosen is not None and chosen["id"] != r["id"],
                 "eval_loss": _nan_to_none(r["chosen_eval_loss"]),

@@ -6,8 +6,9 @@ on the category index, like statsmodels' ``cohens_kappa(..., wt="quadratic")``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Literal
 
 import numpy as np
@@ -55,3 +56,14 @@ def agreement(a: Sequence[Hashable], b: Sequence[Hashable], categories: Sequence
     n = len(a)
     percent = float("nan") if n == 0 else sum(x == y for x, y in zip(a, b, strict=True)) / n
     return Agreement(n=n, percent=percent, kappa=cohen_kappa(a, b, categories, weights))
+
+
+def pairwise(ratings: Mapping[str, Mapping[Hashable, Hashable | None]], categories: Sequence[Hashable],
+             weights: Literal["none", "linear", "quadratic"] = "none") -> dict[str, Agreement]:
+    """{"a|b": Agreement} for every pair of raters (names sorted), over the items both rated;
+    ``ratings`` is {rater: {item: rating, None when the rater gave none}}."""
+    out = {}
+    for a, b in combinations(sorted(ratings), 2):
+        ids = [i for i in ratings[a] if ratings[a][i] is not None and ratings[b].get(i) is not None]
+        out[f"{a}|{b}"] = agreement([ratings[a][i] for i in ids], [ratings[b][i] for i in ids], categories, weights)
+    return out

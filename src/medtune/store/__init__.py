@@ -8,7 +8,7 @@ writes it; the report, the grading app and export read it; nothing else runs SQL
 - meta.py: the study's identity and its stages. runs.py: runs, loss curves, checkpoints,
   compute seconds. predictions.py: predictions and prompts. caches.py: the LLM judges' and the
   served baselines' replies. grading.py: physician grading's graders, sessions, items,
-  assignments and grades.
+  assignments and grades. verdicts.py: the LLM jury's verdicts, stored when the judges run.
 
 ``Store`` combines the query classes by inheritance: each extends ``Connection``, so they share
 one connection and one ``transaction()``. Inheritance rather than one object per table group
@@ -23,9 +23,10 @@ from medtune.store.grading import GradingQueries
 from medtune.store.meta import MetaQueries
 from medtune.store.predictions import PredictionQueries
 from medtune.store.runs import RunQueries
+from medtune.store.verdicts import VerdictQueries
 
 
-class Store(MetaQueries, RunQueries, PredictionQueries, CacheQueries, GradingQueries):
+class Store(MetaQueries, RunQueries, PredictionQueries, CacheQueries, GradingQueries, VerdictQueries):
     """study.db, open and migrated (``Store(path)``); ``close()`` when done."""
 
 

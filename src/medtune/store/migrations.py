@@ -179,6 +179,35 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0006_stored_plateau_and_verdicts",
+        """
+        -- What the report reads instead of recomputing it (store/verdicts.py).
+        -- plateau_found: 1 when a probe's eval loss stopped improving before its last step
+        -- (study/plateau.py), 0 when it was still improving at the end. Older runs: their
+        -- plateau_step was found on the curve stored with them, and a plateau is found exactly
+        -- when it is not the curve's last point (no stored curve, no eval split: never found).
+        ALTER TABLE runs ADD COLUMN plateau_found INTEGER;
+        UPDATE runs SET plateau_found = (plateau_step < COALESCE(
+            (SELECT MAX(step) FROM curve WHERE curve.run_id = runs.id AND curve.name = 'eval_loss'),
+            plateau_step)) WHERE plateau_step IS NOT NULL;
+        CREATE TABLE juries (
+            task TEXT PRIMARY KEY,             -- the jury that judged the task's test outputs last
+            rubric TEXT NOT NULL,
+            judges TEXT NOT NULL,              -- JSON list of judge names, the study file's order
+            aggregate TEXT NOT NULL            -- mean | median (Likert), majority (binary)
+        );
+        CREATE TABLE jury_verdicts (
+            task TEXT NOT NULL REFERENCES juries(task),
+            variant TEXT NOT NULL,
+            example_id TEXT NOT NULL,
+            outcome REAL,                      -- the jury's aggregate (binary: 1.0 or 0.0); NULL
+                                               -- without a parseable vote, or on a tied vote
+            verdicts TEXT NOT NULL,            -- JSON {judge: verdict, null when unparseable}
+            PRIMARY KEY (task, variant, example_id)
+        )
+        """,
+    ),
 ]
 
 

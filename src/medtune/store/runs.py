@@ -48,10 +48,11 @@ class RunQueries(Connection):
             )
 
     def set_choice(self, run_id: int, plateau_step: int, chosen_run: int, chosen_step: int,
-                   chosen_eval_loss: float) -> None:
+                   chosen_eval_loss: float, plateau_found: bool) -> None:
         with self.transaction() as c:
-            c.execute("UPDATE runs SET plateau_step=?, chosen_run=?, chosen_step=?, chosen_eval_loss=? WHERE id=?",
-                      (plateau_step, chosen_run, chosen_step, chosen_eval_loss, run_id))
+            c.execute("UPDATE runs SET plateau_step=?, chosen_run=?, chosen_step=?, chosen_eval_loss=?, "
+                      "plateau_found=? WHERE id=?",
+                      (plateau_step, chosen_run, chosen_step, chosen_eval_loss, int(plateau_found), run_id))
 
     def set_dev_metric(self, run_id: int, value: float) -> None:
         with self.transaction() as c:

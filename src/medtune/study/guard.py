@@ -77,7 +77,16 @@ def _arithmetic(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_study_dir(store: Store, study: Study, data_hashes: dict[str, str], out_dir: Path) -> None:
-    """Record the study on a new directory; refuse a different study on a used one."""
+    """Record the study on a new directory; refuse a different study on a used one. Either way
+    record what its training computes in on this machine (``meta.dtype``, train/precision.py):
+    the report says so for a study that has no run yet, and the report never imports train/."""
+    _check(store, study, data_hashes, out_dir)
+    from medtune.train.precision import label
+
+    store.set_meta({"dtype": label(study.training.dtype, study.training.mixed_precision)})
+
+
+def _check(store: Store, study: Study, data_hashes: dict[str, str], out_dir: Path) -> None:
     mine = identity(study)
     stored, hashes = store.meta("study_config"), store.meta("data_hashes")
     if stored is not None:

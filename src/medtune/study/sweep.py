@@ -100,5 +100,5 @@ def _candidate(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, 
         retrain = train_run(ctx, td, method, start, lr, beta, plateau.step, f"{key}/retrain", "retrain",
                             lambda curve, final: {curve[-1][0]})
         model_run, loss = retrain["id"], eval_curve(ctx, retrain)[-1][1]
-    ctx.store.set_choice(probe["id"], plateau.step, model_run, plateau.step, loss)
+    ctx.store.set_choice(probe["id"], plateau.step, model_run, plateau.step, loss, plateau.found)
     return Candidate(key, order, probe["id"], model_run, plateau.step, loss)
