@@ -9,7 +9,6 @@ verdict (None: the reply did not parse). Tables of migration 0006.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
