@@ -19,15 +19,14 @@ their 4 candidate answers: about 50k tokens x 576 x 4 bytes = 115 MB), kept for 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
 from medtune.train import precision
-from medtune.train.packing import Group, counted_chunks, head_logprobs
+from medtune.train.packing import Group, counted_chunks
 from medtune.train.refcache import tokens_hash
 
 
@@ -103,7 +102,8 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
     out = []
     for i, (n, batch) in enumerate(_scoring(model, groups, pack_tokens, dtype)):
         batch = batch.to(model.device)
-        seq = _from_layer(model, batch, prefix.states[i].to(model.device), prefix.layer)[1].cpu()
+        seq = completion_logprobs(model, replace(batch, states=prefix.states[i].to(model.device),
+                                                 start_layer=prefix.layer))[1].cpu()
         if i == 0 and not prefix.checked:
             full = completion_logprobs(model, batch)[1].cpu()
             if not torch.allclose(seq, full, rtol=1e-4, atol=1e-3):
@@ -130,23 +130,3 @@ def _scoring(model: Any, groups: list[Group], pack_tokens: int, dtype: str) -> I
                 yield n, batch
     finally:
         model.train(was_training)
-
-
-def _from_layer(model: Any, batch: Any, hidden: torch.Tensor, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The decoder's layers from ``layer`` on, its norm and the head, from ``hidden``."""
-    decoder = model.get_decoder()
-    with _layers_from(decoder, layer):
-        last = decoder(inputs_embeds=hidden, attention_mask=batch.attention_mask,
-                       position_ids=batch.position_ids, use_cache=False).last_hidden_state
-    return head_logprobs(model.get_output_embeddings(), batch, last)
-
-
-@contextlib.contextmanager
-def _layers_from(decoder: Any, layer: int) -> Iterator[None]:
-    """The decoder with its first ``layer`` layers left out, for the block."""
-    layers = decoder.layers
-    decoder.layers = torch.nn.ModuleList(list(layers)[layer:])
-    try:
-        yield
-    finally:
-        decoder.layers = layers
