@@ -157,3 +157,15 @@ def test_two_processes_from_the_states_train_like_one_through_every_layer(tiny_m
     run(str(tiny_model_dir), single, grad_accum=4, last_layers=1, reuse_frozen=False)
     for method in ("sft", "dpo"):
         assert_trains_like_one(multi, single, method)
+
+
+def test_bf16_training_from_the_states_is_used_and_close(tiny, examples):
+    """In bf16 the states are used too (the architecture check passes) and the losses stay
+    within bf16's rounding of the full forward's (test_precision.py's bound for bf16 vs fp32)."""
+    groups = _groups(tiny, examples, "sft")
+    frozen = FrozenStates(tiny.model, 1, "bf16")
+    settings = _settings("sft", dtype="bf16", steps=6)
+    cached = train(copy.deepcopy(tiny.model), groups[:20], groups[20:], settings, frozen=frozen)
+    full = train(copy.deepcopy(tiny.model), groups[:20], groups[20:], settings, reuse_frozen=False)
+    assert frozen.checked is True and frozen.groups_computed == len(frozen.states)
+    assert_close(cached.train_losses, full.train_losses, rel=1e-3)

@@ -4,7 +4,7 @@ LoRA on the last N layers only (``training.lora.last_layers``) leaves the embedd
 first L - N decoder layers of the SFT and DPO models bit for bit those of the base model. On
 the same packed batches, their hidden states after those layers are the base model's. So the
 base model's test evaluation keeps them (``PrefixStates``, the input of layer L - N for every
-packed batch), and the SFT and DPO test evaluations run only the last N layers, the final norm
+packed batch, from train/frozen.py's ``lower_states``, which training reuses the same way), and the SFT and DPO test evaluations run only the last N layers, the final norm
 and the LM head from there: with the quick demo's 8 of 30 layers, about a quarter of a forward.
 
 Nothing is assumed: the shared layers are found by comparing the weights tensor for tensor
@@ -67,22 +67,17 @@ def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype
             on_groups: Callable[[int], None] | None = None) -> tuple[torch.Tensor, PrefixStates]:
     """``sequence_logprobs`` of ``model`` (summed completion log-probs, nats), keeping the input
     of decoder layer ``layer`` of every packed batch. ``on_groups(n)`` after each batch."""
+    from medtune.train.frozen import lower_states
     from medtune.train.packing import completion_logprobs
 
     kept = PrefixStates(layer, tokens_hash(groups), pack_tokens, dtype)
-
-    def keep(module, args, kwargs):
-        hidden = args[0] if args else kwargs["hidden_states"]
-        kept.states.append(hidden.detach().cpu())
-
-    handle = model.get_decoder().layers[layer].register_forward_pre_hook(keep, with_kwargs=True)
-    try:
-        out = []
-        for n, batch in _scoring(model, groups, pack_tokens, dtype):
-            out.append(completion_logprobs(model, batch.to(model.device))[1].cpu())
-            _told(on_groups, n)
-    finally:
-        handle.remove()
+    out = []
+    for n, batch in _scoring(model, groups, pack_tokens, dtype):
+        batch = batch.to(model.device)
+        hidden = lower_states(model, batch, layer)
+        kept.states.append(hidden.cpu())
+        out.append(completion_logprobs(model, replace(batch, states=hidden, start_layer=layer))[1].cpu())
+        _told(on_groups, n)
     return (torch.cat(out) if out else torch.zeros(0)), kept
 
 

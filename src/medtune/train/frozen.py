@@ -28,7 +28,6 @@ fp32): about 140 MB per task and method; only one task's states are held at a ti
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -38,6 +37,7 @@ import torch
 from medtune.train import precision
 from medtune.train.packing import (Group, PackedBatch, chunks_by_tokens, completion_logprobs, group_length, layers_window,
                                    pack, plan_rows)
+from medtune.train.refcache import weights_hash
 
 MAX_BYTES = 2 * 1024**3  # the default bound on the states held
 
@@ -59,14 +59,9 @@ def frozen_layers(model: Any, last_layers: int | None) -> int:
 
 
 def frozen_hash(model: Any, layer: int) -> str:
-    """sha256 of the embedding and the first ``layer`` decoder layers: names, dtypes, shapes, bytes."""
+    """sha256 of the embedding and the first ``layer`` decoder layers (refcache.weights_hash)."""
     decoder = model.get_decoder()
-    h = hashlib.sha256()
-    for prefix, module in [("embed", decoder.embed_tokens), *((f"layer{i}", decoder.layers[i]) for i in range(layer))]:
-        for name, t in module.state_dict().items():
-            h.update(f"{prefix}.{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-            h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().data)
-    return h.hexdigest()
+    return weights_hash(torch.nn.ModuleList([decoder.embed_tokens, *list(decoder.layers)[:layer]]))
 
 
 def _key(group: Group) -> tuple:
@@ -103,7 +98,7 @@ class FrozenStates:
             rows = plan_rows(chunk, pack_tokens)
             batch = pack(chunk, rows).to(model.device)
             with precision.autocast(self.dtype, model.device):
-                hidden = _lower(model, batch, self.layer).cpu()
+                hidden = lower_states(model, batch, self.layer).cpu()
             for g, (r, start) in zip(chunk, _spans(chunk, rows)):
                 if self.bytes < self.max_bytes:
                     kept = hidden[r, start : start + group_length(g)].clone()
@@ -151,9 +146,10 @@ class FrozenStates:
         return next(iter(self.states.values())).dtype
 
 
-def _lower(model: Any, batch: PackedBatch, layer: int) -> torch.Tensor:
+def lower_states(model: Any, batch: PackedBatch, layer: int) -> torch.Tensor:
     """The input of decoder layer ``layer`` [rows, length, hidden]: the decoder cut after
-    ``layer`` layers and without its final norm."""
+    ``layer`` layers and without its final norm. ``completion_logprobs`` of the batch carrying
+    them (``start_layer=layer``) is the full forward's, bit for bit."""
     decoder = model.get_decoder()
     norm = decoder.norm
     decoder.norm = torch.nn.Identity()

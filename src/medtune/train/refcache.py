@@ -37,7 +37,6 @@ from typing import Any
 import torch
 
 from medtune.files import atomic_path
-from medtune.train.frozen import FrozenStates
 from medtune.train import distributed, precision
 from medtune.train.packing import Group, sequence_logprobs
 
@@ -73,11 +72,11 @@ def _on(model: Any, device: torch.device) -> Iterator[None]:
 
 
 def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int,
-                     dtype: str = "fp32", frozen: FrozenStates | None = None) -> torch.Tensor:
+                     dtype: str = "fp32", frozen: Any = None) -> torch.Tensor:
     """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere), the
     forward computed in ``dtype`` (train/precision.py), the values fp32.
-    Under several processes, every rank computes a shard of them and gets all. ``frozen``
-    (train/frozen.py) keeps the pairs' states below the LoRA layers for the DPO steps; the
+    Under several processes, every rank computes a shard of them and gets all. ``frozen`` (a
+    ``FrozenStates``, train/frozen.py, which hashes weights with this module's ``weights_hash``) keeps the pairs' states below the LoRA layers for the DPO steps; the
     values are those of the full forward (the same packing)."""
     out = torch.full((len(groups), 2), float("nan"))
     if indices:
@@ -127,7 +126,7 @@ class ReferenceCache:
     DPO run trains a copy). ``pairs_computed`` counts reference forwards actually run."""
 
     def __init__(self, directory: Path, model: Any, pack_tokens: int, dtype: str = "fp32",
-                 frozen: FrozenStates | None = None) -> None:
+                 frozen: Any = None) -> None:
         self.directory = Path(directory)
         self.frozen = frozen  # where the pass keeps the states below the LoRA layers (train/frozen.py)
         self.model = model
