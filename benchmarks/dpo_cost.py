@@ -128,10 +128,21 @@ def _seconds_per_step(ends: list[float], warmup: int) -> float:
     return (timed[-1] - timed[0]) / (len(timed) - 1)
 
 
-def run_ours(model: Any, groups: list, settings: Any, warmup: int) -> dict[str, float]:
+def run_ours(model: Any, groups: list, settings: Any, warmup: int, frozen: bool = False) -> dict[str, float]:
+    """Seconds per step of medtune's loop. ``frozen``: with LoRA on the last layers, the states
+    below them are computed for every group first (timed apart, ``fill_seconds``: once per
+    sequence in a study), so the steps measured are those of a later epoch or sweep config;
+    without it, every step runs every layer (the loop's ``reuse_frozen=False``)."""
+    from medtune.train.frozen import FrozenStates, frozen_layers
     from medtune.train.loop import drawn_indices, train
     from medtune.train.refcache import Reference, compute_logprobs
 
+    states, fill_seconds = None, 0.0
+    if frozen:
+        start = time.perf_counter()
+        states = FrozenStates(model, frozen_layers(model, settings.lora.last_layers), settings.compute)
+        states.fill(model, groups, settings.pack_tokens)
+        fill_seconds = time.perf_counter() - start
     reference, ref_seconds = None, 0.0
     if settings.method == "dpo":
         start = time.perf_counter()
@@ -140,10 +151,32 @@ def run_ours(model: Any, groups: list, settings: Any, warmup: int) -> dict[str, 
         ref_seconds = time.perf_counter() - start
     ends: list[float] = []
     result = train(copy.deepcopy(model), groups, [], settings, on_step=lambda s, l: ends.append(time.perf_counter()),
-                   reference=reference)
+                   reference=reference, frozen=states, reuse_frozen=frozen)
     # Tokens per step: the run's mean (timed and warm-up steps draw from the same 64 pairs).
     return {"s_per_step": _seconds_per_step(ends, warmup), "tokens_per_step": result.tokens / settings.steps,
-            "reference_seconds": ref_seconds}
+            "reference_seconds": ref_seconds, "fill_seconds": fill_seconds}
+
+
+def frozen_comparison(model: Any, groups: list, settings: Any, warmup: int) -> dict[str, Any]:
+    """SFT with LoRA on the last layers (``settings.lora.last_layers``), every step through every
+    layer and from the states below the adapters, side by side (train/frozen.py)."""
+    full = run_ours(model, groups, settings, warmup)
+    _fresh_accelerate_state()
+    cached = run_ours(model, groups, settings, warmup, frozen=True)
+    n = settings.lora.last_layers
+    return {f"ours_sft_last{n}_s_per_step": full["s_per_step"],
+            f"ours_sft_last{n}_frozen_s_per_step": cached["s_per_step"],
+            f"ours_sft_last{n}_frozen_to_full": cached["s_per_step"] / full["s_per_step"],
+            f"ours_sft_last{n}_frozen_fill_seconds": cached["fill_seconds"],
+            f"ours_sft_last{n}_frozen_fill_groups": len(groups)}
+
+
+def machine() -> dict[str, Any]:
+    """The CPU and its load: figures from different runs are compared by ratio, never absolute."""
+    return dict(cpu=precision.cpu_name(), cpu_bf16_flags=precision.bf16_flags(),
+                cpu_flags=" ".join(sorted(precision.cpu_flags())),
+                load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+                threads=torch.get_num_threads(), device="cuda" if torch.cuda.is_available() else "cpu")
 
 
 def run_eval(model: Any, tokenizer: Any, dtype: str, pack_tokens: int, n: int) -> dict[str, float]:
@@ -219,8 +252,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--dtype", choices=["auto", "bf16", "fp32"], default="auto",
                         help="compute type of every run, TRL's included (auto: what a study picks here)")
     parser.add_argument("--eval-examples", type=int, default=48, help="test-like examples per task for evaluation")
+    parser.add_argument("--last-layers", type=int, default=8,
+                        help="LoRA on the last N layers for the frozen-states comparison (the quick demo's 8)")
+    parser.add_argument("--frozen-only", action="store_true",
+                        help="only the frozen-states comparison (no TRL, no evaluation)")
     args = parser.parse_args(argv)
-    if importlib.util.find_spec("trl") is None:
+    if importlib.util.find_spec("trl") is None and not args.frozen_only:
         print(INSTALL_HINT, file=sys.stderr)
         raise SystemExit(2)
     if args.threads:
@@ -244,6 +281,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sft = TrainSettings(method="sft", dtype=dtype, **common)
     dpo = TrainSettings(method="dpo", beta=0.1, dtype=dtype, **common)
     sft_other = TrainSettings(method="sft", dtype=other, **common)
+    last = min(args.last_layers, model.config.num_hidden_layers - 1)  # at least one frozen layer
+    sft_last = TrainSettings(method="sft", dtype=dtype, **{**common, "lora": LoraSettings(last_layers=last)})
+    if args.frozen_only:
+        out = {**frozen_comparison(model, sft_groups, sft_last, args.warmup), "dtype": dtype, **machine(),
+               "model": args.model, "batch_size": args.batch_size, "steps": args.steps, "warmup": args.warmup}
+        print(json.dumps(out))
+        return out
 
     gemm_before = {t: gemm_flops(args.gemm_size, t) for t in TORCH_DTYPES}
     runs = {
@@ -294,19 +338,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         trl_dpo_to_sft=figures["trl_dpo"]["s_per_step"] / figures["trl_sft"]["s_per_step"],
         trl_dpo_to_ours_dpo=figures["trl_dpo"]["s_per_step"] / figures["ours_dpo"]["s_per_step"],
         trl_sft_to_ours_sft=figures["trl_sft"]["s_per_step"] / figures["ours_sft"]["s_per_step"],
+        **frozen_comparison(model, sft_groups, sft_last, args.warmup),
         throughput_fraction_of_limit=out["sft_fraction_of_limit"],
         ours_reference_seconds=figures["ours_dpo"]["reference_seconds"],
         gemm_gflops=gemm / 1e9,
         gemm_gflops_fp32=gemms["fp32"] / 1e9,
         gemm_gflops_bf16=gemms["bf16"] / 1e9,
         dtype=dtype,
-        cpu=precision.cpu_name(),
-        cpu_bf16_flags=precision.bf16_flags(),
-        cpu_flags=" ".join(sorted(precision.cpu_flags())),
-        load_average_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        **machine(),
         model=args.model, n_pairs=len(dpo_groups), batch_size=args.batch_size, steps=args.steps,
-        warmup=args.warmup, threads=torch.get_num_threads(),
-        device="cuda" if torch.cuda.is_available() else "cpu",
+        warmup=args.warmup,
     )
     print(f"medtune tokens/s (SFT, {dtype}) {out['ours_sft_tokens_per_s']:.0f} of a limit of "
           f"{out['sft_limit_tokens_per_s']:.0f} (GEMM {out['gemm_gflops']:.0f} GFLOP/s; fp32 "

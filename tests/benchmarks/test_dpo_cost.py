@@ -34,6 +34,14 @@ def test_dpo_cost_runs_and_prints_json(tiny_model_dir, tmp_path, monkeypatch, ca
     assert figures["dtype"] == dtype and figures["cpu"]
     assert figures["gemm_gflops"] == figures[f"gemm_gflops_{dtype}"]  # the limit is in the type trained in
     assert figures["n_pairs"] == 64 and figures["steps"] == 1
+    assert figures["ours_sft_last1_frozen_to_full"] > 0  # the tiny model: LoRA on its last layer
+
+
+def test_frozen_only_compares_the_two_ways_of_a_step(tiny_model_dir, capsys):
+    _load().main(["--model", str(tiny_model_dir), "--steps", "1", "--warmup", "1", "--frozen-only"])
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["ours_sft_last1_s_per_step"] > 0 and figures["ours_sft_last1_frozen_s_per_step"] > 0
+    assert figures["ours_sft_last1_frozen_fill_groups"] == 64 and figures["cpu_flags"]
 
 
 def test_without_trl_says_how_to_install_it(monkeypatch, capsys):

@@ -2,8 +2,9 @@
 ``torch.distributed.run`` by test_distributed.py (each rank writes its own files), and in the
 test's own process for the single-process side of the comparison.
 
-Usage: python distributed_worker.py MODEL_DIR OUT_DIR [fsdp]
-(fsdp: full fine-tuning sharded with FSDP instead of LoRA under DDP; test_fsdp.py)
+Usage: python distributed_worker.py MODEL_DIR OUT_DIR [fsdp|frozen]
+(fsdp: full fine-tuning sharded with FSDP instead of LoRA under DDP, test_fsdp.py; frozen: LoRA
+on the last layer only, trained from the states below it, train/frozen.py, test_frozen.py)
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 STEPS, BATCH, EVAL_EVERY, PACK_TOKENS = 4, 8, 2, 320
 
 
-def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora: bool = True) -> None:
+def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora: bool = True,
+        last_layers: int | None = None, reuse_frozen: bool = True) -> None:
     import torch
     from safetensors.torch import save_file
 
@@ -28,7 +30,7 @@ def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora:
     from medtune.train import distributed
     from medtune.train.batching import dpo_groups, sft_groups
     from medtune.train.loop import train
-    from medtune.train.settings import TrainSettings
+    from medtune.train.settings import LoraSettings, TrainSettings
 
     torch.set_num_threads(1)
     loaded = load_model(model_dir)
@@ -41,8 +43,9 @@ def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora:
         settings = TrainSettings(method=method, learning_rate=lr, steps=STEPS, batch_size=BATCH,
                                  grad_accum=grad_accum, eval_every=EVAL_EVERY, beta=0.5, seed=1,
                                  pack_tokens=PACK_TOKENS, strategy=strategy,
-                                 **({} if lora else {"lora": None}))
-        result = train(copy.deepcopy(loaded.model), groups[:20], groups[20:], settings, strata=strata)
+                                 lora=LoraSettings(last_layers=last_layers) if lora else None)
+        result = train(copy.deepcopy(loaded.model), groups[:20], groups[20:], settings, strata=strata,
+                       reuse_frozen=reuse_frozen)
         rank = distributed.rank()
         (out / f"{method}-{rank}.json").write_text(json.dumps({
             "train_losses": result.train_losses,
@@ -56,5 +59,6 @@ def run(model_dir: str, out: Path, grad_accum: int, strategy: str = "ddp", lora:
 
 
 if __name__ == "__main__":
-    fsdp = sys.argv[3:] == ["fsdp"]
-    run(sys.argv[1], Path(sys.argv[2]), grad_accum=2, strategy="fsdp" if fsdp else "ddp", lora=not fsdp)
+    fsdp, frozen = sys.argv[3:] == ["fsdp"], sys.argv[3:] == ["frozen"]
+    run(sys.argv[1], Path(sys.argv[2]), grad_accum=2, strategy="fsdp" if fsdp else "ddp", lora=not fsdp,
+        last_layers=1 if frozen else None)

@@ -4,7 +4,7 @@ LoRA on the last N layers only (``training.lora.last_layers``) leaves the embedd
 first L - N decoder layers of the SFT and DPO models bit for bit those of the base model. On
 the same packed batches, their hidden states after those layers are the base model's. So the
 base model's test evaluation keeps them (``PrefixStates``, the input of layer L - N for every
-packed batch), and the SFT and DPO test evaluations run only the last N layers, the final norm
+packed batch, from train/frozen.py's ``lower_states``, which training reuses the same way), and the SFT and DPO test evaluations run only the last N layers, the final norm
 and the LM head from there: with the quick demo's 8 of 30 layers, about a quarter of a forward.
 
 Nothing is assumed: the shared layers are found by comparing the weights tensor for tensor
@@ -19,15 +19,14 @@ their 4 candidate answers: about 50k tokens x 576 x 4 bytes = 115 MB), kept for 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
 from medtune.train import precision
-from medtune.train.packing import Group, counted_chunks, head_logprobs
+from medtune.train.packing import Group, counted_chunks
 from medtune.train.refcache import tokens_hash
 
 
@@ -68,22 +67,17 @@ def capture(model: Any, groups: list[Group], pack_tokens: int, layer: int, dtype
             on_groups: Callable[[int], None] | None = None) -> tuple[torch.Tensor, PrefixStates]:
     """``sequence_logprobs`` of ``model`` (summed completion log-probs, nats), keeping the input
     of decoder layer ``layer`` of every packed batch. ``on_groups(n)`` after each batch."""
+    from medtune.train.frozen import lower_states
     from medtune.train.packing import completion_logprobs
 
     kept = PrefixStates(layer, tokens_hash(groups), pack_tokens, dtype)
-
-    def keep(module, args, kwargs):
-        hidden = args[0] if args else kwargs["hidden_states"]
-        kept.states.append(hidden.detach().cpu())
-
-    handle = model.get_decoder().layers[layer].register_forward_pre_hook(keep, with_kwargs=True)
-    try:
-        out = []
-        for n, batch in _scoring(model, groups, pack_tokens, dtype):
-            out.append(completion_logprobs(model, batch.to(model.device))[1].cpu())
-            _told(on_groups, n)
-    finally:
-        handle.remove()
+    out = []
+    for n, batch in _scoring(model, groups, pack_tokens, dtype):
+        batch = batch.to(model.device)
+        hidden = lower_states(model, batch, layer)
+        kept.states.append(hidden.cpu())
+        out.append(completion_logprobs(model, replace(batch, states=hidden, start_layer=layer))[1].cpu())
+        _told(on_groups, n)
     return (torch.cat(out) if out else torch.zeros(0)), kept
 
 
@@ -103,7 +97,8 @@ def score_from(model: Any, base: Any, prefix: PrefixStates, groups: list[Group],
     out = []
     for i, (n, batch) in enumerate(_scoring(model, groups, pack_tokens, dtype)):
         batch = batch.to(model.device)
-        seq = _from_layer(model, batch, prefix.states[i].to(model.device), prefix.layer)[1].cpu()
+        seq = completion_logprobs(model, replace(batch, states=prefix.states[i].to(model.device),
+                                                 start_layer=prefix.layer))[1].cpu()
         if i == 0 and not prefix.checked:
             full = completion_logprobs(model, batch)[1].cpu()
             if not torch.allclose(seq, full, rtol=1e-4, atol=1e-3):
@@ -130,23 +125,3 @@ def _scoring(model: Any, groups: list[Group], pack_tokens: int, dtype: str) -> I
                 yield n, batch
     finally:
         model.train(was_training)
-
-
-def _from_layer(model: Any, batch: Any, hidden: torch.Tensor, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The decoder's layers from ``layer`` on, its norm and the head, from ``hidden``."""
-    decoder = model.get_decoder()
-    with _layers_from(decoder, layer):
-        last = decoder(inputs_embeds=hidden, attention_mask=batch.attention_mask,
-                       position_ids=batch.position_ids, use_cache=False).last_hidden_state
-    return head_logprobs(model.get_output_embeddings(), batch, last)
-
-
-@contextlib.contextmanager
-def _layers_from(decoder: Any, layer: int) -> Iterator[None]:
-    """The decoder with its first ``layer`` layers left out, for the block."""
-    layers = decoder.layers
-    decoder.layers = torch.nn.ModuleList(list(layers)[layer:])
-    try:
-        yield
-    finally:
-        decoder.layers = layers

@@ -41,6 +41,9 @@ class Context:
     # the base model's hidden states on a task's test batches, for the SFT and DPO test
     # evaluations (evaluate/prefix.py): {split: (task, base model, PrefixStates)}
     eval_prefix: dict[str, Any] = field(default_factory=dict)
+    # the training runs' states below the LoRA layers (train/frozen.py), one task and method's
+    # at a time: {(task, method, start model's spec): FrozenStates or None}
+    frozen_states: dict[Any, Any] = field(default_factory=dict)
 
 
 class Lazy:

@@ -130,10 +130,10 @@ def train_run(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, b
         ctx.progress.advance(resume[1])
         ctx.progress.log(f"{key}: resuming from step {resume[1]}")
     strata = _strata(td)
-    reference = None
+    reference, frozen = None, _frozen_states(ctx, task.name, method, start)
     if method == "dpo":  # before the run's clock: the cache's seconds are counted apart, once
         reference = _reference(ctx, task.name, start, train_groups, eval_groups,
-                               drawn_indices(len(train_groups), settings, strata))
+                               drawn_indices(len(train_groups), settings, strata), frozen)
     def on_step(step: int, loss: float) -> None:
         ctx.progress.advance(1)
         tracker.train_loss(step, loss)
@@ -148,6 +148,7 @@ def train_run(ctx: Context, td: TaskData, method: str, start: Lazy, lr: float, b
             strata=strata,
             checkpoints=Checkpointing(directory, None if resume is None else resume[0], on_saved),
             reference=reference,
+            frozen=frozen,
         )
     except BaseException:
         tracker.close(finished=False)
@@ -185,13 +186,32 @@ def prefill_reference(ctx: Context, td: TaskData, start: Lazy, steps: int) -> No
     train_groups, eval_groups = _groups(ctx, td, "dpo")
     settings = train_settings(ctx, "dpo", 0.0, None, steps)
     _reference(ctx, td.task.name, start, train_groups, eval_groups,
-               drawn_indices(len(train_groups), settings, _strata(td)))
+               drawn_indices(len(train_groups), settings, _strata(td)), None)
 
 
-def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, drawn: list[int]) -> Any:
+def _frozen_states(ctx: Context, task: str, method: str, start: Lazy) -> Any:
+    """The states below the LoRA layers (train/frozen.py) that every run of this task's
+    ``method`` from ``start`` shares: each config of the sweep, its retrains, and for DPO the
+    reference pass, which keeps them for the steps. None where they do not apply. One task and
+    method's states are held at a time."""
+    from medtune.train.frozen import FrozenStates, frozen_layers
+
+    lora = ctx.study.training.lora
+    key = (task, method, start.spec)
+    if key not in ctx.frozen_states:
+        model = start.get()
+        layer = frozen_layers(model, None if lora is None else lora.last_layers)
+        ctx.frozen_states.clear()
+        ctx.frozen_states[key] = FrozenStates(model, layer, compute_dtype(ctx.study)) if layer else None
+    return ctx.frozen_states[key]
+
+
+def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, drawn: list[int],
+               frozen: Any) -> Any:
     """DPO reference log-probs of the start model (the best SFT model) from the study
     directory's cache (train/refcache.py): one pass for every config of the sweep, its retrains
-    and every rerun. The seconds of pairs computed now are DPO compute."""
+    and every rerun, keeping the pairs' lower-layer states in ``frozen`` for the DPO steps.
+    The seconds of pairs computed now are DPO compute."""
     from medtune.train.refcache import ReferenceCache
 
     cache = getattr(start, "reference_cache", None)
@@ -199,6 +219,7 @@ def _reference(ctx: Context, task: str, start: Lazy, train_groups, eval_groups, 
         cache = ReferenceCache(ctx.out_dir / "reference", start.get(), ctx.study.training.pack_tokens,
                                compute_dtype(ctx.study))
         start.reference_cache = cache
+    cache.frozen = frozen
     before, clock = cache.pairs_computed, time.perf_counter()
     reference = cache.reference(train_groups, eval_groups, drawn)
     if cache.pairs_computed > before:

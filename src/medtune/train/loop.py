@@ -40,6 +40,7 @@ import torch
 
 from medtune.train import distributed, parallel, precision
 from medtune.train.attention import use_flex_attention
+from medtune.train.frozen import FrozenStates, frozen_layers
 from medtune.train.packing import Group, PackedScorer, pack, plan_rows
 from medtune.train.refcache import Reference, compute_logprobs
 from medtune.train.settings import TrainSettings, apply_lora, quiet_deprecation
@@ -123,15 +124,17 @@ def drawn_indices(n: int, settings: TrainSettings, strata: list[str] | None = No
     return sorted({i for _ in range(settings.steps) for i in next(stream)})
 
 
-def _dpo_reference(model, train_groups, eval_groups, settings, strata, given: Reference | None) -> Reference:
+def _dpo_reference(model, train_groups, eval_groups, settings, strata, given: Reference | None,
+                   frozen: FrozenStates | None) -> Reference:
     """``given``, checked to hold every pair the run uses; or computed from ``model`` as it is
-    (the starting weights are the reference)."""
+    (the starting weights are the reference), keeping the lower layers' states in ``frozen``."""
     drawn = drawn_indices(len(train_groups), settings, strata)
     reference = given
     if reference is None:
+        every_eval = list(range(len(eval_groups)))
         reference = Reference(
-            compute_logprobs(model, train_groups, drawn, settings.pack_tokens, settings.compute),
-            compute_logprobs(model, eval_groups, list(range(len(eval_groups))), settings.pack_tokens, settings.compute))
+            compute_logprobs(model, train_groups, drawn, settings.pack_tokens, settings.compute, frozen),
+            compute_logprobs(model, eval_groups, every_eval, settings.pack_tokens, settings.compute, frozen))
     if reference.train[drawn].isnan().any() or reference.eval.isnan().any():
         raise ValueError("the reference lacks log-probs of pairs this run uses: compute it for "
                          "drawn_indices() of these settings and every eval pair")
@@ -147,6 +150,8 @@ def train(
     strata: list[str] | None = None,
     checkpoints: Checkpointing | None = None,
     reference: Reference | None = None,
+    frozen: FrozenStates | None = None,
+    reuse_frozen: bool = True,
 ) -> TrainResult:
     """Train ``model`` (a transformers causal LM) in place and return it merged.
 
@@ -157,6 +162,10 @@ def train(
     ``reference`` (DPO): the reference log-probs of the pairs, e.g. from a ``ReferenceCache``;
     without it they are computed here, from ``model`` before any step (also when resuming:
     the starting weights are the reference, so a checkpoint need not hold it).
+    ``frozen``: the states below the LoRA layers (train/frozen.py) of earlier runs from a start
+    model with the same lower layers, used if they fit ``model``; without them (or when they
+    do not fit) a run with ``lora.last_layers`` keeps its own. ``reuse_frozen=False`` runs every
+    step through every layer (the benchmark's comparison).
     Under several processes every rank calls ``train`` with the same arguments and gets the
     same result (losses and curve summed or gathered over ranks, the same merged weights)."""
     from transformers import get_scheduler
@@ -173,8 +182,9 @@ def train(
         raise ValueError(f"batch_size {settings.batch_size} does not split evenly over "
                          f"{accelerator.num_processes} processes; use a multiple of the process count")
     torch.manual_seed(settings.seed)
+    frozen = _frozen(model, settings, accelerator, frozen) if reuse_frozen else None
     if settings.method == "dpo":
-        reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference)
+        reference = _dpo_reference(model, train_groups, eval_groups, settings, strata, reference, frozen)
     attn_before = use_flex_attention(model)  # FlexAttention where CUDA is present
     if settings.lora is not None:
         model = apply_lora(model, settings.lora, settings.seed)
@@ -206,7 +216,7 @@ def train(
         if not eval_groups:
             return float("nan")
         with precision.autocast(settings.compute, accelerator.device):
-            lp = parallel.logprobs(accelerator, scorer, eval_groups, settings)
+            lp = parallel.logprobs(accelerator, scorer, eval_groups, settings, frozen)
         if settings.method == "sft":
             n_tokens = sum(len(g.completions[0]) for g in eval_groups)
             return float(-lp.sum() / n_tokens)
@@ -236,7 +246,7 @@ def train(
             curve = [CurvePoint(0, eval_loss())]
     for step in range(done + 1, settings.steps + 1):
         indices = next(stream)
-        loss_value, tokens_step = _step(scorer, accelerator, train_groups, indices, settings, reference)
+        loss_value, tokens_step = _step(scorer, accelerator, train_groups, indices, settings, reference, frozen)
         tokens += tokens_step
         parallel.clip_grad_norm(accelerator, scorer, params, settings.max_grad_norm)
         optimizer.step()
@@ -262,6 +272,18 @@ def train(
     model.eval()
     return TrainResult(model=model, train_losses=losses, curve=curve, seconds=seconds, tokens=tokens,
                        dtype=settings.compute)
+
+
+def _frozen(model, settings: TrainSettings, accelerator, given: FrozenStates | None) -> FrozenStates | None:
+    """The states below the LoRA layers this run reuses: ``given`` where they are this model's,
+    else new ones; None where none apply (no ``last_layers``, dropout below the adapters, or
+    FSDP over several processes, which shards the layers themselves)."""
+    layer = 0 if settings.lora is None else frozen_layers(model, settings.lora.last_layers)
+    if layer == 0 or (settings.strategy == "fsdp" and accelerator.num_processes > 1):
+        return None
+    if given is not None and given.fits(model, layer, settings.compute):
+        return given
+    return FrozenStates(model, layer, settings.compute)
 
 
 def _check_dtype(state: dict[str, Any], settings: TrainSettings, path: Path) -> None:
@@ -292,10 +314,10 @@ def _save(checkpoints: Checkpointing, accelerator, scorer, optimizer, scheduler,
         checkpoints.on_saved(path, state["step"], [CurvePoint(s, v) for s, v in state["curve"]])
 
 
-def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, int]:
+def _step(model, accelerator, groups, indices, settings, ref, frozen=None) -> tuple[float, int]:
     """Forward and backward over this rank's share of one optimizer step's examples; returns
     (loss, tokens) of the whole step, summed over ranks. ``model``: a (wrapped) PackedScorer,
-    or a causal LM (wrapped here)."""
+    or a causal LM (wrapped here). With ``frozen``, only the layers above it run."""
     from medtune.train.losses import dpo_loss
 
     scorer = model if isinstance(accelerator.unwrap_model(model), PackedScorer) else PackedScorer(model)
@@ -310,7 +332,10 @@ def _step(model, accelerator, groups, indices, settings, ref) -> tuple[float, in
     total, tokens = 0.0, 0
     for k, micro in enumerate(micros):
         chunk = [groups[i] for i in micro]
-        batch = pack(chunk, plan_rows(chunk, settings.pack_tokens)).to(accelerator.device)
+        rows = plan_rows(chunk, settings.pack_tokens)
+        batch = pack(chunk, rows).to(accelerator.device)
+        if frozen is not None:
+            batch = frozen.attach(accelerator.unwrap_model(scorer).lm, chunk, rows, batch, settings.pack_tokens)
         # Gradients are reduced across ranks once, on the step's last micro-batch.
         sync = contextlib.nullcontext() if k == len(micros) - 1 else accelerator.no_sync(scorer)
         with sync:

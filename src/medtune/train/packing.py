@@ -15,6 +15,7 @@ its first token) and the token id, so the LM head runs on those positions only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,10 @@ class PackedBatch:
     score_seq: torch.Tensor  # [n_scored] long: index of the completion (group order, then completion order)
     n_seqs: int
     n_tokens: int  # real (non-pad) tokens in the batch
+    # The input of decoder layer ``start_layer`` for every position, when the layers below it
+    # were run already (train/frozen.py, evaluate/prefix.py): the forward starts there.
+    states: torch.Tensor | None = None  # [rows, length, hidden]
+    start_layer: int = 0
 
     @property
     def attention_mask(self) -> torch.Tensor:
@@ -151,13 +156,26 @@ def completion_logprobs(model: Any, batch: PackedBatch) -> tuple[torch.Tensor, t
         mask = block_mask(batch.doc_ids, batch.segment_ids)
     else:
         mask = batch.attention_mask
-    hidden = decoder(
-        input_ids=batch.input_ids,
-        attention_mask=mask,
-        position_ids=batch.position_ids,
-        use_cache=False,
-    ).last_hidden_state
+    if batch.states is None:
+        hidden = decoder(input_ids=batch.input_ids, attention_mask=mask, position_ids=batch.position_ids,
+                         use_cache=False).last_hidden_state
+    else:  # the same positions and mask: rotary embeddings and masking as in the full forward
+        with layers_window(decoder, batch.start_layer, None):
+            hidden = decoder(inputs_embeds=batch.states, attention_mask=mask, position_ids=batch.position_ids,
+                             use_cache=False).last_hidden_state
     return head_logprobs(head, batch, hidden)
+
+
+@contextlib.contextmanager
+def layers_window(decoder: Any, start: int, stop: int | None) -> Iterator[None]:
+    """The decoder with only its layers ``start:stop``, for the block (its embedding, rotary
+    embedding, mask and final norm are left as they are)."""
+    layers = decoder.layers
+    decoder.layers = torch.nn.ModuleList(list(layers)[start:stop])
+    try:
+        yield
+    finally:
+        decoder.layers = layers
 
 
 def head_logprobs(head: Any, batch: PackedBatch, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,11 +240,11 @@ def packed_chunks(groups: list[Group], pack_tokens: int) -> Iterator[PackedBatch
 
 def counted_chunks(groups: list[Group], pack_tokens: int) -> Iterator[tuple[int, PackedBatch]]:
     """``packed_chunks`` with how many groups each batch holds: (n, batch), in order."""
-    for chunk in _chunks_by_tokens(groups, pack_tokens * 4):
+    for chunk in chunks_by_tokens(groups, pack_tokens * 4):
         yield len(chunk), pack(chunk, plan_rows(chunk, pack_tokens))
 
 
-def _chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
+def chunks_by_tokens(groups: list[Group], budget: int) -> Iterator[list[Group]]:
     chunk, used = [], 0
     for g in groups:
         n = group_length(g)

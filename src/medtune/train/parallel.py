@@ -11,6 +11,7 @@ import torch
 from medtune.train.packing import Group, PackedScorer, sequence_logprobs, sharded_logprobs
 
 if TYPE_CHECKING:
+    from medtune.train.frozen import FrozenStates
     from medtune.train.settings import TrainSettings
 
 
@@ -54,14 +55,21 @@ def _fsdp(scorer: Any) -> bool:
     return is_wrapped(scorer)
 
 
-def logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings) -> torch.Tensor:
+def logprobs(accelerator, scorer, groups: list[Group], settings: TrainSettings,
+             frozen: FrozenStates | None = None) -> torch.Tensor:
     """Summed completion log-probs of ``groups`` under the model being trained, on every rank.
-    DDP: each rank scores a shard (the unwrapped model: no gradient, no DDP hook needed).
+    DDP: each rank scores a shard (the unwrapped model: no gradient, no DDP hook needed), from
+    the states below the LoRA layers with ``frozen`` (train/frozen.py).
     FSDP: every forward needs every rank, so all ranks score all groups through the wrapper."""
     if _fsdp(scorer):
         with torch.no_grad():  # a forward FSDP will see no backward of
             return sequence_logprobs(scorer, groups, settings.pack_tokens, device=accelerator.device)
-    return sharded_logprobs(accelerator.unwrap_model(scorer).lm, groups, settings.pack_tokens)
+    lm = accelerator.unwrap_model(scorer).lm
+    if frozen is not None:
+        from medtune.train.distributed import shard_tensor
+
+        return shard_tensor(lambda part: frozen.logprobs(lm, list(part), settings.pack_tokens), groups)
+    return sharded_logprobs(lm, groups, settings.pack_tokens)
 
 
 def trained_model(accelerator, scorer, shell: Any) -> Any:

@@ -72,15 +72,18 @@ def _on(model: Any, device: torch.device) -> Iterator[None]:
 
 
 def compute_logprobs(model: Any, groups: list[Group], indices: list[int], pack_tokens: int,
-                     dtype: str = "fp32") -> torch.Tensor:
+                     dtype: str = "fp32", frozen: Any = None) -> torch.Tensor:
     """[len(groups), 2] reference log-probs for the pairs in ``indices`` (NaN elsewhere), the
     forward computed in ``dtype`` (train/precision.py), the values fp32.
-    Under several processes, every rank computes a shard of them and gets all."""
+    Under several processes, every rank computes a shard of them and gets all. ``frozen`` (a
+    ``FrozenStates``, train/frozen.py, which hashes weights with this module's ``weights_hash``) keeps the pairs' states below the LoRA layers for the DPO steps; the
+    values are those of the full forward (the same packing)."""
     out = torch.full((len(groups), 2), float("nan"))
     if indices:
         device = compute_device(model)
         with _on(model, device), precision.autocast(dtype, device):
-            lp = distributed.shard_tensor(lambda part: sequence_logprobs(model, list(part), pack_tokens),
+            score = sequence_logprobs if frozen is None else frozen.logprobs
+            lp = distributed.shard_tensor(lambda part: score(model, list(part), pack_tokens),
                                           [groups[i] for i in indices])
         out[indices] = lp.view(-1, 2).float()
     return out
@@ -122,8 +125,10 @@ class ReferenceCache:
     (the study runner gives it the selected SFT model, which training never touches: every
     DPO run trains a copy). ``pairs_computed`` counts reference forwards actually run."""
 
-    def __init__(self, directory: Path, model: Any, pack_tokens: int, dtype: str = "fp32") -> None:
+    def __init__(self, directory: Path, model: Any, pack_tokens: int, dtype: str = "fp32",
+                 frozen: Any = None) -> None:
         self.directory = Path(directory)
+        self.frozen = frozen  # where the pass keeps the states below the LoRA layers (train/frozen.py)
         self.model = model
         self.pack_tokens = pack_tokens
         self.dtype = dtype  # the compute type of the reference forwards (train/precision.py)
@@ -151,7 +156,7 @@ class ReferenceCache:
         values = distributed.run_on_main(lambda: self._read(path, len(groups)))
         missing = [i for i in indices if torch.isnan(values[i]).any()]
         if missing:
-            fresh = compute_logprobs(self.model, groups, missing, self.pack_tokens, self.dtype)
+            fresh = compute_logprobs(self.model, groups, missing, self.pack_tokens, self.dtype, self.frozen)
             values[missing] = fresh[missing]
             self.pairs_computed += len(missing)
             distributed.run_on_main(lambda: self._write(path, values))
