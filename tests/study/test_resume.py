@@ -5,9 +5,9 @@ version of this, through the CLI, is tests/study/test_kill.py (integration tier)
 import pytest
 from study_state import query, snapshot
 
-from medtune.config import parse_study
 from medtune.study.context import Progress
 from medtune.runner import run_study
+from tiny_studies import synthetic, tiny_study
 
 
 class Interrupted(Exception):
@@ -15,17 +15,10 @@ class Interrupted(Exception):
 
 
 def _study(model_dir, **over):
-    raw = {
-        "name": "resume", "seed": 0, "model": str(model_dir),
-        "tasks": [{"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 12, "eval": 4, "dev": 4, "test": 8}}],
-        "training": {"batch_size": 4, "pack_tokens": 256},
-        "sft": {"learning_rates": [1e-3, 1e-4], "steps": 4, "eval_every": 2},
-        "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 4, "eval_every": 2},
-        "selection": {"window": 1},
-        "statistics": {"bootstrap": 100},
-    }
-    raw.update(over)
-    return parse_study(raw, "test")
+    return tiny_study(model_dir, **{"name": "resume", "tasks": [synthetic("uti", 40, 12, 4, 4, 8)],
+                         "sft": {"learning_rates": [1e-3, 1e-4], "steps": 4, "eval_every": 2},
+                         "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 4, "eval_every": 2},
+                         "selection": {"window": 1}, **over})
 
 
 def _interrupt_at(stage_prefix: str, units: int) -> Progress:

@@ -7,25 +7,15 @@ import pytest
 from medtune.config import parse_study
 from medtune.store import Store
 from medtune.runner import run_study
+from tiny_studies import synthetic, tiny_study
 from same_results import assert_model_writes_the_same_bytes
 
 
 def _study(model_dir, **over):
-    raw = {
-        "name": "tiny",
-        "seed": 0,
-        "model": str(model_dir),
-        "tasks": [
-            {"task": "uti", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}},
-            {"task": "triage", "data": {"synthetic": {"n": 40}}, "sizes": {"train": 16, "eval": 4, "dev": 4, "test": 16}},
-        ],
-        "training": {"batch_size": 4, "pack_tokens": 256},
-        "sft": {"learning_rates": [1e-3], "steps": 2, "eval_every": 1},
-        "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 2, "eval_every": 1},
-        "statistics": {"bootstrap": 100},
-    }
-    raw.update(over)
-    return parse_study(raw, "test")
+    return tiny_study(model_dir, **{"name": "tiny",
+                         "tasks": [synthetic("uti", 40, 16, 4, 4, 16), synthetic("triage", 40, 16, 4, 4, 16)],
+                         "sft": {"learning_rates": [1e-3], "steps": 2, "eval_every": 1},
+                         "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 2, "eval_every": 1}, **over})
 
 
 def test_study_end_to_end(tiny_model_dir, tmp_path):

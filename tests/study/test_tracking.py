@@ -7,22 +7,15 @@ import stat
 
 import pytest
 
-from medtune.config import parse_study
 from medtune.store import Store
 from medtune.runner import run_study
+from tiny_studies import synthetic, tiny_study
 
 
 def _study(model_dir, **over):
-    raw = {
-        "name": "watched", "seed": 3, "model": str(model_dir),
-        "tasks": [{"task": "uti", "data": {"synthetic": {"n": 24}}, "sizes": {"train": 8, "eval": 4, "dev": 2, "test": 4}}],
-        "training": {"batch_size": 4, "pack_tokens": 256},
-        "sft": {"learning_rates": [1e-3], "steps": 3, "eval_every": 1},
-        "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 2, "eval_every": 2},
-        "statistics": {"bootstrap": 100},
-    }
-    raw.update(over)
-    return parse_study(raw, "test")
+    return tiny_study(model_dir, **{"name": "watched", "seed": 3, "tasks": [synthetic("uti", 24, 8, 4, 2, 4)],
+                         "sft": {"learning_rates": [1e-3], "steps": 3, "eval_every": 1},
+                         "dpo": {"learning_rates": [1e-3], "betas": [0.1], "steps": 2, "eval_every": 2}, **over})
 
 
 def _same_curve(got, want):
